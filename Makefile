@@ -1,0 +1,35 @@
+# make run: every service on the local RabbitMQ, SQLite files under var/.
+# make test: the whole suite against the local RabbitMQ and PostgreSQL.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run test lint bench local-services clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+local-services:
+	@bash scripts/local-services.sh
+
+run: install local-services
+	$(BIN)/conference dev
+
+test: install local-services
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install local-services
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,168 @@
+"""The ``conference`` command: run services, declare queues, load the catalog.
+
+    conference run registration [--port 8010]   one service (several: start it again)
+    conference dev                              every service, as ``make run`` does
+    conference declare-queues                   every consumer queue, before any event
+    conference catalog load catalog.yaml        put a changed catalog on sale
+
+This module is the only place that knows every service; the services
+themselves know each other only through events and RPC.
+"""
+
+import argparse
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+SERVICES = {
+    "registration": "services.registration.service:RegistrationService",
+}
+STOP_GRACE_SECONDS = 10
+
+
+def service_class(name: str):
+    module, _, cls = SERVICES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def declare_all_queues(amqp_uri: str) -> int:
+    """Declare every service's consumer queues, so no event is published before its queue
+    exists (RabbitMQ drops what no queue is bound for)."""
+    from shared.consumer import declare_queues, service_queues
+
+    queues = [q for name in SERVICES for q in service_queues(service_class(name))]
+    declare_queues(amqp_uri, queues)
+    return len(queues)
+
+
+def run_service(name: str, port: int | None) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # eventlet's notice that it is in maintenance mode
+        import eventlet
+
+    eventlet.monkey_patch()
+    import logging.config
+
+    from nameko.runners import ServiceRunner
+
+    from shared.config import service_config
+
+    config = service_config(name, port=port)
+    logging.config.dictConfig(config["LOGGING"])
+    declare_all_queues(config["AMQP_URI"])
+    runner = ServiceRunner(config)
+    runner.add_service(service_class(name))
+
+    def stop(signum, frame):
+        def stop_or_kill():
+            # Open keep-alive connections can hold a graceful stop forever.
+            with eventlet.Timeout(STOP_GRACE_SECONDS, False):
+                runner.stop()
+                return
+            runner.kill()
+
+        eventlet.spawn_n(stop_or_kill)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    logging.getLogger(__name__).info("%s is up on %s", name, config["WEB_SERVER_ADDRESS"])
+    waiter = eventlet.spawn(runner.wait)
+    while True:
+        try:
+            waiter.wait()
+            return
+        except InterruptedError:
+            continue
+
+
+def load_catalog(path: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from services.registration.catalog import load_catalog_file
+    from services.registration.models import Base
+    from services.registration.operations import load_catalog, seed
+    from shared.config import service_config
+    from shared.db import UnitOfWork, make_engine, migrate, utcnow
+
+    config = service_config("registration")
+    engine = make_engine(config["DATABASE_URL"])
+    migrate(engine, Base.metadata, seed=seed, config=config)
+    with Session(engine) as session:
+        version = load_catalog(UnitOfWork(session, "cli", lambda: None),
+                               load_catalog_file(path), Path(path).name, utcnow())
+    print(f"catalog version {version} is on sale")
+
+
+def run_everything() -> None:
+    """All services on the local RabbitMQ, each its own process, until Ctrl-C."""
+    import requests
+
+    from shared.config import SERVICE_PORTS, amqp_uri
+
+    print(f"declared {declare_all_queues(amqp_uri())} queues")
+    processes = {
+        name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name])
+        for name in SERVICES
+    }
+
+    def stop_all(*_):
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            process.wait()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
+    for name in SERVICES:
+        url = f"http://127.0.0.1:{SERVICE_PORTS[name]}"
+        for _ in range(120):
+            if processes[name].poll() is not None:
+                stop_all()
+            try:
+                if requests.get(f"{url}/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        print(f"{name:>14}: {url}  (API: {url}/openapi.json)")
+    print("Organiser token: ADMIN_TOKEN=" + os.environ.get("ADMIN_TOKEN", "local-admin-token"))
+    print("Ctrl-C stops everything.")
+    while all(p.poll() is None for p in processes.values()):
+        time.sleep(1)
+    stop_all()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="conference", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run one service")
+    run.add_argument("service", choices=sorted(SERVICES))
+    run.add_argument("--port", type=int, help="HTTP port, for a second instance on one host")
+    commands.add_parser("dev", help="run every service locally")
+    commands.add_parser("declare-queues", help="declare every consumer queue")
+    catalog = commands.add_parser("catalog", help="the conference catalog")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
+    catalog_load = catalog_commands.add_parser("load", help="put a catalog file on sale")
+    catalog_load.add_argument("path")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        run_service(args.service, args.port)
+    elif args.command == "dev":
+        run_everything()
+    elif args.command == "declare-queues":
+        from shared.config import amqp_uri
+
+        print(f"declared {declare_all_queues(amqp_uri())} queues")
+    elif args.command == "catalog":
+        load_catalog(args.path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""Rules of registration: prices, capacity, states, refunds. Pure: no I/O, no clock."""
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from services.registration.catalog import Catalog, Conference, DiscountCode
+
+
+class Refused(Exception):
+    """A request the rules refuse, naming the field at fault."""
+
+    def __init__(self, field: str, code: str, message: str):
+        super().__init__(message)
+        self.field, self.code, self.message = field, code, message
+
+
+@dataclass(frozen=True)
+class Order:
+    ticket_type: str
+    add_ons: tuple[str, ...] = ()
+    member_code: str | None = None
+    discount_code: str | None = None
+
+
+@dataclass(frozen=True)
+class PriceLine:
+    kind: str  # ticket, add_on or discount
+    code: str
+    description: str
+    amount: int  # cents, VAT included; negative for a discount
+
+
+@dataclass(frozen=True)
+class Quote:
+    lines: tuple[PriceLine, ...]
+    total: int
+    vat_amount: int
+    vat_rate_percent: Decimal
+    currency: str
+    member_price: bool
+    early_bird: bool
+    discount_code: str | None
+
+
+def round_cents(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def vat_included(gross: int, rate_percent: Decimal) -> int:
+    """The VAT inside a VAT-inclusive amount."""
+    return gross - round_cents(Decimal(gross) * 100 / (100 + rate_percent))
+
+
+def discount_amount(code: DiscountCode, price: int) -> int:
+    if code.kind == "free":
+        return price
+    if code.kind == "percent":
+        return round_cents(Decimal(price) * code.value / 100)
+    if code.kind == "fixed":
+        return min(code.value, price)
+    return 0
+
+
+def usable_code(catalog: Catalog, code: str, ticket_type: str, today: date) -> DiscountCode:
+    discount = catalog.discount_code(code)
+    if discount is None:
+        raise Refused("discount_code", "unknown_code", "This code is not known.")
+    if (discount.valid_from and today < discount.valid_from) or (
+        discount.valid_until and today > discount.valid_until
+    ):
+        raise Refused("discount_code", "code_not_valid_now", "This code is not valid today.")
+    if ticket_type not in discount.ticket_types:
+        raise Refused("discount_code", "code_not_for_ticket_type",
+                      "This code does not apply to the chosen ticket type.")
+    return discount
+
+
+def quote(catalog: Catalog, order: Order, today: date) -> Quote:
+    """Price an order, or refuse it with the field at fault."""
+    ticket = catalog.ticket_type(order.ticket_type)
+    if ticket is None:
+        raise Refused("ticket_type", "unknown_ticket_type", "This ticket type is not on sale.")
+    check_add_ons(catalog, order)
+    member = bool(order.member_code)
+    if member and not catalog.is_member_code(order.member_code):
+        raise Refused("member_code", "invalid_member_code", "This member code is not valid.")
+    discount = None
+    if order.discount_code:
+        discount = usable_code(catalog, order.discount_code, ticket.code, today)
+    elif ticket.requires_code:
+        raise Refused("discount_code", "code_required",
+                      f"A code is needed for the ticket type {ticket.name!r}.")
+
+    early_bird = ticket.early_bird is not None and today <= ticket.early_bird.until
+    prices = ticket.early_bird if early_bird else ticket.prices
+    ticket_price = prices.member if member else prices.non_member
+    label = ("member" if member else "non-member") + (", early bird" if early_bird else "")
+    lines = [PriceLine("ticket", ticket.code, f"{ticket.name} ({label})", ticket_price)]
+    if discount is not None and discount_amount(discount, ticket_price):
+        lines.append(PriceLine("discount", discount.code, f"Code {discount.code}",
+                               -discount_amount(discount, ticket_price)))
+    for code in order.add_ons:
+        add_on = catalog.add_on(code)
+        lines.append(PriceLine("add_on", add_on.code, add_on.name, add_on.price))
+    total = sum(line.amount for line in lines)
+    rate = catalog.conference.vat_rate_percent
+    return Quote(
+        lines=tuple(lines),
+        total=total,
+        vat_amount=vat_included(total, rate),
+        vat_rate_percent=rate,
+        currency=catalog.conference.currency,
+        member_price=member,
+        early_bird=early_bird,
+        discount_code=discount.code if discount else None,
+    )
+
+
+def check_add_ons(catalog: Catalog, order: Order) -> None:
+    groups: dict[str, str] = {}
+    for index, code in enumerate(order.add_ons):
+        where = f"add_ons[{index}]"
+        add_on = catalog.add_on(code)
+        if add_on is None:
+            raise Refused(where, "unknown_add_on", f"The add-on {code!r} is not on sale.")
+        if order.add_ons.index(code) != index:
+            raise Refused(where, "duplicate_add_on", f"The add-on {code!r} is listed twice.")
+        if add_on.ticket_types is not None and order.ticket_type not in add_on.ticket_types:
+            raise Refused(where, "add_on_not_for_ticket_type",
+                          f"{add_on.name!r} is not available with this ticket type.")
+        if add_on.exclusive_group:
+            if add_on.exclusive_group in groups:
+                raise Refused(where, "add_ons_clash",
+                              f"{add_on.name!r} runs at the same time as "
+                              f"{groups[add_on.exclusive_group]!r}; choose one.")
+            groups[add_on.exclusive_group] = add_on.name
+
+
+@dataclass
+class Usage:
+    """Seats held or taken, and code uses, by registrations that hold a seat."""
+
+    conference: int = 0
+    ticket_types: Counter = field(default_factory=Counter)
+    add_ons: Counter = field(default_factory=Counter)
+    codes: Counter = field(default_factory=Counter)
+
+
+def check_capacity(catalog: Catalog, usage: Usage, order: Order) -> None:
+    """Refuse an order that would take any limit past its capacity."""
+    ticket = catalog.ticket_type(order.ticket_type)
+    if usage.conference >= catalog.conference.capacity:
+        raise Refused("ticket_type", "conference_full", "The conference is fully booked.")
+    if usage.ticket_types.get(ticket.code, 0) >= ticket.capacity:
+        raise Refused("ticket_type", "sold_out", f"{ticket.name!r} is sold out.")
+    for index, code in enumerate(order.add_ons):
+        add_on = catalog.add_on(code)
+        if usage.add_ons.get(code, 0) >= add_on.capacity:
+            raise Refused(f"add_ons[{index}]", "sold_out", f"{add_on.name!r} is fully booked.")
+    if order.discount_code:
+        discount = catalog.discount_code(order.discount_code)
+        if usage.codes.get(discount.code, 0) >= discount.max_uses:
+            raise Refused("discount_code", "code_used_up", "This code has been used up.")
+
+
+def remaining(capacity: int, used: int) -> int:
+    return max(capacity - used, 0)
+
+
+class Status(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+# Which action moves a registration from which status to which.
+TRANSITIONS = {
+    "confirm": {Status.PENDING_PAYMENT: Status.CONFIRMED, Status.EXPIRED: Status.CONFIRMED},
+    "expire": {Status.PENDING_PAYMENT: Status.EXPIRED},
+    "cancel": {Status.PENDING_PAYMENT: Status.CANCELLED, Status.CONFIRMED: Status.CANCELLED,
+               Status.EXPIRED: Status.CANCELLED},
+}
+
+
+class InvalidTransition(Exception):
+    pass
+
+
+def transition(status: Status, action: str) -> Status:
+    try:
+        return TRANSITIONS[action][Status(status)]
+    except KeyError:
+        raise InvalidTransition(f"cannot {action} a registration that is {status}") from None
+
+
+def holds_seat(status: Status, hold_expires_at: datetime | None, now: datetime) -> bool:
+    """Confirmed registrations take a seat; pending ones hold it until the hold ends."""
+    if status == Status.CONFIRMED:
+        return True
+    return status == Status.PENDING_PAYMENT and hold_expires_at is not None and (
+        now < hold_expires_at
+    )
+
+
+def hold_until(conference: Conference, now: datetime) -> datetime:
+    return now + timedelta(minutes=conference.hold_minutes)
+
+
+def refund_percent(conference: Conference, today: date) -> int:
+    """The share of the amount paid that a delegate's own cancellation gets back."""
+    for step in sorted(conference.refund_policy, key=lambda s: s.until):
+        if today <= step.until:
+            return step.refund_percent
+    return 0
+
+
+def refund_due(conference: Conference, amount_paid: int, today: date) -> int:
+    return round_cents(Decimal(amount_paid) * refund_percent(conference, today) / 100)
+
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_FOLDS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ß": "ss",
+                        "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŋ": "n"})
+
+
+def search_key(text: str) -> str:
+    """Lower-case, accent-free text for searching: 'Żółć' and 'zolc' both give 'zolc'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLDS))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.translate(_FOLDS).split())

@@ -1,0 +1,395 @@
+"""What the registration service does, each as a function of a unit of work.
+
+The nameko entrypoints call these; they hold the order of steps (read, lock,
+check, change, publish, commit) while the rules live in ``domain``.
+"""
+
+import csv
+import io
+import logging
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from services.registration import domain, models
+from services.registration.catalog import Catalog, load_catalog_file
+from services.registration.domain import Order, Refused, Status
+from services.registration.models import (
+    CatalogVersion,
+    Registration,
+    RegistrationAddOn,
+    SaleLock,
+    current_catalog,
+    take_sale_lock,
+    usage,
+)
+from services.registration.schemas import (
+    AddOnView,
+    AdminQuery,
+    CatalogView,
+    RegistrationChange,
+    RegistrationRequest,
+    TicketTypeView,
+)
+from shared.db import UnitOfWork
+from shared.events import Delegate, Event, RegistrationCancelledData, RegistrationData
+from shared.http import Conflict, InvalidField, NotFound
+
+log = logging.getLogger(__name__)
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CAPACITY_REFUSALS = {"sold_out", "conference_full", "code_used_up"}
+
+
+def api_error(refusal: Refused):
+    kind = Conflict if refusal.code in CAPACITY_REFUSALS else InvalidField
+    return kind(refusal.message, refusal.field, code=refusal.code)
+
+
+def seed(session: Session, config: dict) -> None:
+    """Make the sale lock row, and load the catalog file if no catalog is loaded yet."""
+    if session.get(SaleLock, 1) is None:
+        session.add(SaleLock(id=1))
+    if session.scalar(select(CatalogVersion.id).limit(1)) is None:
+        path = config.get("CATALOG_FILE")
+        catalog = load_catalog_file(path) if path else load_catalog_file()
+        session.add(CatalogVersion(document=catalog.model_dump(mode="json"),
+                                   source=str(path or "catalog.yaml")))
+
+
+def load_catalog(uow: UnitOfWork, catalog: Catalog, source: str, now: datetime) -> int:
+    """Put a new catalog on sale; refuse one that drops what registrations hold."""
+    take_sale_lock(uow.session)
+    held = usage(uow.session, now)
+    dropped = (
+        {code for code, n in held.ticket_types.items() if n and not catalog.ticket_type(code)}
+        | {code for code, n in held.add_ons.items() if n and not catalog.add_on(code)}
+    )
+    if dropped:
+        raise ValueError(f"registrations hold {sorted(dropped)}; keep them in the catalog "
+                         "(set their capacity to 0 to stop selling them)")
+    version = CatalogVersion(document=catalog.model_dump(mode="json"), source=source)
+    uow.session.add(version)
+    uow.commit()
+    return version.id
+
+
+def today(catalog: Catalog, now: datetime):
+    return now.astimezone(catalog.conference.zone).date()
+
+
+def catalog_view(uow: UnitOfWork, cache: dict, now: datetime) -> CatalogView:
+    _, catalog = current_catalog(uow.session, cache)
+    held = usage(uow.session, now)
+    conference = catalog.conference
+    left = domain.remaining(conference.capacity, held.conference)
+    early = today(catalog, now)
+    return CatalogView(
+        conference={
+            "name": conference.name,
+            "starts_on": conference.starts_on,
+            "ends_on": conference.ends_on,
+            "venue": conference.venue,
+            "currency": conference.currency,
+            "vat_rate_percent": str(conference.vat_rate_percent),
+            "hold_minutes": conference.hold_minutes,
+            "name_changes_until": conference.name_changes_until,
+            "refund_policy": [step.model_dump(mode="json") for step in conference.refund_policy],
+        },
+        ticket_types=[
+            TicketTypeView(
+                code=t.code, name=t.name, role=t.role, requires_code=t.requires_code,
+                price_member=t.prices.member, price_non_member=t.prices.non_member,
+                early_bird_until=t.early_bird.until.isoformat() if t.early_bird else None,
+                early_bird_member=t.early_bird.member if t.early_bird else None,
+                early_bird_non_member=t.early_bird.non_member if t.early_bird else None,
+                early_bird_now=bool(t.early_bird and early <= t.early_bird.until),
+                capacity=t.capacity,
+                remaining=min(left, domain.remaining(t.capacity, held.ticket_types[t.code])),
+            )
+            for t in catalog.ticket_types
+        ],
+        add_ons=[
+            AddOnView(
+                code=a.code, name=a.name, price=a.price, exclusive_group=a.exclusive_group,
+                ticket_types=list(a.ticket_types) if a.ticket_types is not None else None,
+                capacity=a.capacity, remaining=domain.remaining(a.capacity, held.add_ons[a.code]),
+            )
+            for a in catalog.add_ons
+        ],
+        remaining=left,
+    )
+
+
+def register(uow: UnitOfWork, cache: dict, request: RegistrationRequest,
+             now: datetime) -> Registration:
+    """Price the order, hold its seats, and record it; free registrations are confirmed at once."""
+    _, catalog = current_catalog(uow.session, cache)
+    order = Order(request.ticket_type, tuple(request.add_ons), request.member_code,
+                  request.discount_code)
+    try:
+        priced = domain.quote(catalog, order, today(catalog, now))
+        take_sale_lock(uow.session)
+        domain.check_capacity(catalog, usage(uow.session, now), order)
+    except Refused as refusal:
+        uow.rollback()
+        raise api_error(refusal) from None
+
+    free = priced.total == 0
+    registration = Registration(
+        id=str(uuid.uuid4()),
+        reference=new_reference(uow.session, catalog.conference.reference_prefix),
+        status=Status.CONFIRMED if free else Status.PENDING_PAYMENT,
+        ticket_type=order.ticket_type,
+        member_price=priced.member_price,
+        discount_code=priced.discount_code,
+        price_lines=[line.__dict__ for line in priced.lines],
+        amount_due=priced.total,
+        vat_amount=priced.vat_amount,
+        vat_rate_percent=str(priced.vat_rate_percent),
+        currency=priced.currency,
+        hold_expires_at=None if free else domain.hold_until(catalog.conference, now),
+        confirmed_at=now if free else None,
+        created_at=now,
+        add_on_rows=[RegistrationAddOn(add_on=code, position=i)
+                     for i, code in enumerate(order.add_ons)],
+        **delegate_fields(request),
+    )
+    uow.session.add(registration)
+    uow.publish("registration_created", snapshot(registration, catalog))
+    if free:
+        uow.publish("registration_confirmed", snapshot(registration, catalog))
+    uow.commit()
+    return registration
+
+
+def delegate_fields(request: RegistrationRequest) -> dict:
+    fields = request.model_dump(include=set(Delegate.model_fields))
+    return {**fields, "search_text": search_text(fields)}
+
+
+def search_text(fields: dict) -> str:
+    return domain.search_key(" ".join(
+        fields.get(k) or "" for k in ("given_name", "family_name", "organisation", "email")))
+
+
+def new_reference(session: Session, prefix: str) -> str:
+    """A short reference a person can read out; unique (callers hold the sale lock)."""
+    while True:
+        reference = f"{prefix}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        if not session.scalar(select(exists().where(Registration.reference == reference))):
+            return reference
+
+
+def snapshot(registration: Registration, catalog: Catalog) -> RegistrationData:
+    ticket = catalog.ticket_type(registration.ticket_type)
+    return RegistrationData(
+        registration_id=registration.id,
+        reference=registration.reference,
+        status=registration.status,
+        ticket_type=registration.ticket_type,
+        ticket_type_name=ticket.name,
+        role=ticket.role,
+        add_ons=registration.add_ons,
+        amount_due=registration.amount_due,
+        vat_amount=registration.vat_amount,
+        currency=registration.currency,
+        delegate=Delegate(**{k: getattr(registration, k) for k in Delegate.model_fields}),
+        hold_expires_at=registration.hold_expires_at,
+    )
+
+
+def find(uow: UnitOfWork, registration_id: str, lock: bool = False) -> Registration:
+    registration = None
+    try:
+        uuid.UUID(registration_id)
+        registration = uow.session.get(Registration, registration_id, with_for_update=lock)
+    except ValueError:
+        pass
+    if registration is None:
+        raise NotFound("No registration has this id.", "registration_id")
+    return registration
+
+
+def search(uow: UnitOfWork, query: AdminQuery) -> tuple[int, list[Registration]]:
+    """Registrations matching every word of ``query.q`` in any script, accents ignored."""
+    return models.search(uow.session, domain.search_key(query.q).split(), query.status,
+                         query.ticket_type, query.limit, query.offset)
+
+
+def change(uow: UnitOfWork, cache: dict, registration_id: str, request: RegistrationChange,
+           now: datetime) -> Registration:
+    """Fix what the badge says; published as registration_updated when anything changed."""
+    _, catalog = current_catalog(uow.session, cache)
+    registration = find(uow, registration_id, lock=True)
+    if today(catalog, now) > catalog.conference.name_changes_until:
+        raise Conflict("Badge details can no longer be changed online; ask at the desk.",
+                       code="changes_closed")
+    if registration.status not in (Status.PENDING_PAYMENT, Status.CONFIRMED):
+        raise Conflict(f"This registration is {registration.status}.", "status",
+                       code="not_changeable")
+    changes = request.model_dump(exclude_unset=True)
+    if "pronouns" in changes:
+        changes["pronouns"] = changes["pronouns"] or None
+    changed = {k: v for k, v in changes.items() if getattr(registration, k) != v}
+    if changed:
+        for key, value in changed.items():
+            setattr(registration, key, value)
+        registration.search_text = search_text(
+            {k: getattr(registration, k) for k in ("given_name", "family_name", "organisation",
+                                                   "email")})
+        uow.publish("registration_updated", snapshot(registration, catalog))
+    uow.commit()
+    return registration
+
+
+def cancel(uow: UnitOfWork, cache: dict, registration_id: str, now: datetime, *,
+           reason: str, refund_all: bool | None = None) -> Registration:
+    """Cancel and free the seats. A delegate's refund follows the catalog's policy;
+    an organiser chooses (``refund_all``)."""
+    _, catalog = current_catalog(uow.session, cache)
+    registration = find(uow, registration_id, lock=True)
+    if registration.status == Status.CANCELLED:
+        raise Conflict("This registration is already cancelled.", "status",
+                       code="already_cancelled")
+    refundable = registration.amount_paid - registration.amount_refunded
+    if refund_all is None:
+        refund = domain.refund_due(catalog.conference, refundable, today(catalog, now))
+    else:
+        refund = refundable if refund_all else 0
+    _cancel(uow, catalog, registration, now, reason, refund)
+    uow.commit()
+    return registration
+
+
+def _cancel(uow, catalog, registration, now, reason: str, refund_due: int) -> None:
+    registration.status = domain.transition(registration.status, "cancel")
+    registration.cancelled_at = now
+    registration.hold_expires_at = None
+    uow.publish("registration_cancelled", RegistrationCancelledData(
+        **snapshot(registration, catalog).model_dump(), reason=reason, refund_due=refund_due))
+
+
+def confirm_payment(uow: UnitOfWork, cache: dict, event: Event, now: datetime) -> None:
+    """A payment succeeded: confirm, or, if the seats went meanwhile, hand the money back."""
+    data = event.data
+    registration = uow.session.get(Registration, data.registration_id, with_for_update=True)
+    if registration is None:
+        log.warning("payment_succeeded %s names an unknown registration", event.id)
+        return
+    if not uow.first_delivery(event):
+        return
+    _, catalog = current_catalog(uow.session, cache)
+    registration.amount_paid += data.amount
+    registration.payment_intent_id = data.payment_intent_id
+    registration.last_payment_error = None
+    status = Status(registration.status)
+    if status == Status.CANCELLED:
+        uow.publish("registration_cancelled", RegistrationCancelledData(
+            **snapshot(registration, catalog).model_dump(), reason="paid_after_cancellation",
+            refund_due=data.amount))
+    elif status == Status.CONFIRMED:
+        log.warning("registration %s was already confirmed; payment %s is extra",
+                    registration.id, data.payment_intent_id)
+    elif registration.amount_paid < registration.amount_due:
+        log.warning("registration %s is paid in part", registration.id)
+    elif seat_still_held(uow.session, catalog, registration, now):
+        registration.status = domain.transition(status, "confirm")
+        registration.confirmed_at = now
+        registration.hold_expires_at = None
+        uow.publish("registration_confirmed", snapshot(registration, catalog))
+    else:
+        _cancel(uow, catalog, registration, now, "no_capacity_after_payment",
+                registration.amount_paid)
+    uow.commit()
+
+
+def seat_still_held(session: Session, catalog: Catalog, registration: Registration,
+                    now: datetime) -> bool:
+    """Whether a registration whose payment just arrived may keep (or take back) its seats."""
+    if domain.holds_seat(registration.status, registration.hold_expires_at, now):
+        return True
+    take_sale_lock(session)
+    order = Order(registration.ticket_type, tuple(registration.add_ons), None,
+                  registration.discount_code)
+    try:
+        domain.check_capacity(catalog, usage(session, now), order)
+    except Refused:
+        return False
+    return True
+
+
+def record_payment_failure(uow: UnitOfWork, event: Event) -> None:
+    registration = uow.session.get(Registration, event.data.registration_id, with_for_update=True)
+    if registration is None or not uow.first_delivery(event):
+        return
+    registration.last_payment_error = event.data.reason
+    uow.commit()
+
+
+def record_refund(uow: UnitOfWork, cache: dict, event: Event, now: datetime) -> None:
+    """Track refunds; a full refund of a live registration cancels it."""
+    data = event.data
+    registration = uow.session.get(Registration, data.registration_id, with_for_update=True)
+    if registration is None or not uow.first_delivery(event):
+        return
+    registration.amount_refunded = max(registration.amount_refunded, data.total_refunded)
+    if data.fully_refunded and registration.status in (Status.PENDING_PAYMENT,
+                                                       Status.CONFIRMED):
+        _, catalog = current_catalog(uow.session, cache)
+        _cancel(uow, catalog, registration, now, "refunded", 0)
+    uow.commit()
+
+
+def expire_holds(uow: UnitOfWork, cache: dict, now: datetime, batch: int = 200) -> int:
+    """Expire pending registrations whose hold has ended; returns how many."""
+    due = uow.session.scalars(
+        select(Registration)
+        .where(Registration.status == Status.PENDING_PAYMENT, Registration.hold_expires_at <= now)
+        .order_by(Registration.hold_expires_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if due:
+        _, catalog = current_catalog(uow.session, cache)
+    for registration in due:
+        registration.status = domain.transition(registration.status, "expire")
+        registration.expired_at = now
+        uow.publish("registration_expired", snapshot(registration, catalog))
+    uow.commit()
+    return len(due)
+
+
+CSV_COLUMNS = ["reference", "status", "given_name", "family_name", "pronouns", "organisation",
+               "country", "email", "ticket_type", "add_ons", "dietary_needs",
+               "accessibility_needs", "amount_due", "amount_paid", "amount_refunded", "currency",
+               "created_at", "confirmed_at", "cancelled_at"]
+
+
+def csv_cell(value) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(value)
+    if isinstance(value, datetime):
+        value = value.isoformat(timespec="seconds")
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_csv(uow: UnitOfWork) -> str:
+    """Every registration, surname order, as CSV that Excel opens in UTF-8."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    rows = uow.session.scalars(select(Registration).order_by(
+        Registration.family_name, Registration.given_name, Registration.id))
+    for registration in rows:
+        writer.writerow([csv_cell(getattr(registration, column)) for column in CSV_COLUMNS])
+    return out.getvalue()
+

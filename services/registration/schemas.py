@@ -1,0 +1,200 @@
+"""What the registration service's HTTP interface accepts and returns."""
+
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Literal
+
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from services.registration.domain import Status
+
+# Kosovo's code is user-assigned in ISO 3166 but used across Europe.
+COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}
+_BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def clean_text(value: str) -> str:
+    """NFC, single spaces, no control or invisible formatting characters."""
+    value = " ".join(unicodedata.normalize("NFC", value).split())
+    if any(unicodedata.category(c) in _BAD_CATEGORIES for c in value):
+        raise ValueError("contains characters that cannot be printed")
+    return value
+
+
+def has_letter(value: str) -> str:
+    if not any(c.isalpha() for c in value):
+        raise ValueError("must contain letters")
+    return value
+
+
+def email_address(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+
+
+def country_code(value: str) -> str:
+    code = value.upper()
+    if code not in COUNTRY_CODES:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code, such as BE or PL")
+    return code
+
+
+def upper(value: str) -> str:
+    return value.upper()
+
+
+def Text(max_length: int, min_length: int = 1):  # noqa: N802 - reads as a type
+    """Cleaned text of a bounded length."""
+
+    def bounded(value: str) -> str:
+        value = clean_text(value)
+        if len(value) < min_length:
+            raise ValueError("must not be empty")
+        if len(value) > max_length:
+            raise ValueError(f"must be at most {max_length} characters")
+        return value
+
+    return Annotated[str, AfterValidator(bounded)]
+
+
+Name = Annotated[Text(60), AfterValidator(has_letter)]
+OptionalName = Annotated[Text(60, min_length=0), AfterValidator(lambda v: v and has_letter(v))]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(email_address)]
+Country = Annotated[str, StringConstraints(min_length=2, max_length=2),
+                    AfterValidator(country_code)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+                 AfterValidator(upper)]
+CatalogCode = Annotated[str, StringConstraints(min_length=1, max_length=48)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RegistrationRequest(Request):
+    given_name: Name = Field(description="given name, as it should appear on the badge")
+    family_name: OptionalName = Field("", description="family name; may be empty for mononyms")
+    pronouns: Text(30) | None = None
+    organisation: Text(120)
+    country: Country
+    email: Email
+    ticket_type: CatalogCode
+    add_ons: list[CatalogCode] = Field(default_factory=list, max_length=10)
+    dietary_needs: Text(500) | None = None
+    accessibility_needs: Text(500) | None = None
+    member_code: Code | None = None
+    discount_code: Code | None = None
+
+
+class RegistrationChange(Request):
+    """A delegate's fix to what their badge says: only the fields sent change."""
+
+    given_name: Name = None
+    family_name: OptionalName = None
+    pronouns: Text(30, min_length=0) | None = None
+    organisation: Text(120) = None
+
+
+class CancelRequest(Request):
+    reason: Text(300) | None = None
+
+
+class OrganiserCancelRequest(Request):
+    refund: bool = Field(description="refund everything paid")
+    reason: Text(300) | None = None
+
+
+class AdminQuery(Request):
+    q: Text(100, min_length=0) = ""
+    status: Status | None = None
+    ticket_type: CatalogCode | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+class PriceLineView(BaseModel):
+    kind: Literal["ticket", "add_on", "discount"]
+    code: str
+    description: str
+    amount: int
+
+
+class PaymentView(BaseModel):
+    payment_intent_id: str
+    client_secret: str
+    publishable_key: str
+
+
+class RegistrationView(BaseModel):
+    id: str
+    reference: str
+    status: Status
+    ticket_type: str
+    add_ons: list[str]
+    given_name: str
+    family_name: str
+    pronouns: str | None
+    organisation: str
+    country: str
+    email: str
+    dietary_needs: str | None
+    accessibility_needs: str | None
+    price_lines: list[PriceLineView]
+    amount_due: int = Field(description="cents, VAT included")
+    vat_amount: int
+    vat_rate_percent: str
+    currency: str
+    amount_paid: int
+    amount_refunded: int
+    hold_expires_at: datetime | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class RegistrationCreated(RegistrationView):
+    token: str = Field(description="the delegate's private token: X-Registration-Token")
+    payment: PaymentView | None = Field(
+        None, description="how to pay, when something is due and payments is running")
+
+
+class RegistrationPage(BaseModel):
+    total: int
+    items: list[RegistrationView]
+
+
+class Availability(BaseModel):
+    capacity: int
+    remaining: int
+
+
+class TicketTypeView(Availability):
+    code: str
+    name: str
+    role: str
+    requires_code: bool
+    price_member: int
+    price_non_member: int
+    early_bird_until: str | None
+    early_bird_member: int | None
+    early_bird_non_member: int | None
+    early_bird_now: bool
+
+
+class AddOnView(Availability):
+    code: str
+    name: str
+    price: int
+    exclusive_group: str | None
+    ticket_types: list[str] | None
+
+
+class CatalogView(BaseModel):
+    conference: dict
+    ticket_types: list[TicketTypeView]
+    add_ons: list[AddOnView]
+    remaining: int

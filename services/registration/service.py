@@ -1,0 +1,129 @@
+"""The registration service (port 8000): catalog, registrations, holds, organiser lists."""
+
+from nameko.dependency_providers import Config
+from nameko.timer import timer
+from werkzeug.wrappers import Response
+
+from services.registration import operations
+from services.registration.models import Base
+from services.registration.schemas import (
+    AdminQuery,
+    CancelRequest,
+    CatalogView,
+    OrganiserCancelRequest,
+    RegistrationChange,
+    RegistrationCreated,
+    RegistrationPage,
+    RegistrationRequest,
+    RegistrationView,
+)
+from shared.auth import ADMIN, DESK, is_registration_token, registration_token
+from shared.consumer import event_handler
+from shared.db import Database, utcnow
+from shared.http import Forbidden, HttpService, Unauthorized, http
+
+HOLD_SWEEP_SECONDS = 2
+TOKEN_HEADER = "X-Registration-Token"
+DELEGATE_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
+                   404: ("No such registration", None)}
+
+
+class RegistrationService(HttpService):
+    """Delegates register and manage their booking; organisers follow the sale."""
+
+    name = "registration"
+    title = "Ecsite Conference Ticketing: registration"
+
+    db = Database(Base.metadata, seed=operations.seed)
+    config = Config()
+    catalogs: dict = {}  # parsed catalog versions, shared by this process's workers
+
+    def view(self, registration) -> RegistrationView:
+        return RegistrationView.model_validate(registration, from_attributes=True)
+
+    def delegate_registration(self, request, registration_id: str):
+        registration = operations.find(self.db, registration_id)
+        token = request.headers.get(TOKEN_HEADER)
+        if not token:
+            raise Unauthorized(f"The registration's token is needed in {TOKEN_HEADER}.",
+                               TOKEN_HEADER)
+        if not is_registration_token(self.config["SECRET_KEY"], registration.id, token):
+            raise Forbidden("This token does not open this registration.", TOKEN_HEADER)
+        return registration
+
+    @http("GET", "/api/catalog", summary="Ticket types, add-ons, prices and what is left",
+          responses={200: ("The catalog", CatalogView)})
+    def get_catalog(self, request):
+        return operations.catalog_view(self.db, self.catalogs, utcnow())
+
+    @http("POST", "/api/registrations", body=RegistrationRequest,
+          summary="Register a delegate; seats are held until payment",
+          responses={201: ("Registered", RegistrationCreated)})
+    def create_registration(self, request, body):
+        registration = operations.register(self.db, self.catalogs, body, utcnow())
+        return 201, RegistrationCreated(
+            **self.view(registration).model_dump(),
+            token=registration_token(self.config["SECRET_KEY"], registration.id),
+        )
+
+    @http("GET", "/api/registrations/<string:registration_id>",
+          summary=f"A delegate's own registration ({TOKEN_HEADER})",
+          responses={200: ("The registration", RegistrationView), **DELEGATE_ERRORS})
+    def get_registration(self, request, registration_id):
+        return self.view(self.delegate_registration(request, registration_id))
+
+    @http("PATCH", "/api/registrations/<string:registration_id>", body=RegistrationChange,
+          summary=f"Fix the name, pronouns or organisation on the badge ({TOKEN_HEADER})",
+          responses={200: ("Changed", RegistrationView), **DELEGATE_ERRORS})
+    def change_registration(self, request, registration_id, body):
+        self.delegate_registration(request, registration_id)
+        return self.view(operations.change(self.db, self.catalogs, registration_id, body,
+                                           utcnow()))
+
+    @http("POST", "/api/registrations/<string:registration_id>/cancel", body=CancelRequest,
+          summary=f"Cancel one's own registration, refunded as the policy says ({TOKEN_HEADER})",
+          responses={200: ("Cancelled", RegistrationView), **DELEGATE_ERRORS})
+    def cancel_registration(self, request, registration_id, body):
+        self.delegate_registration(request, registration_id)
+        return self.view(operations.cancel(self.db, self.catalogs, registration_id, utcnow(),
+                                           reason="delegate"))
+
+    @http("GET", "/api/admin/registrations", query=AdminQuery, roles=(ADMIN, DESK),
+          summary="Search registrations by name, organisation, email or reference",
+          responses={200: ("Matching registrations", RegistrationPage)})
+    def list_registrations(self, request, query):
+        total, rows = operations.search(self.db, query)
+        return RegistrationPage(total=total, items=[self.view(r) for r in rows])
+
+    @http("GET", "/api/admin/registrations.csv", roles=(ADMIN,),
+          summary="Every registration as CSV (UTF-8, opens in Excel)")
+    def export_registrations(self, request):
+        return Response(
+            operations.export_csv(self.db),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="registrations.csv"'},
+        )
+
+    @http("POST", "/api/admin/registrations/<string:registration_id>/cancel",
+          body=OrganiserCancelRequest, roles=(ADMIN,),
+          summary="Cancel a registration, refunding everything paid or nothing",
+          responses={200: ("Cancelled", RegistrationView)})
+    def organiser_cancel(self, request, registration_id, body):
+        return self.view(operations.cancel(self.db, self.catalogs, registration_id, utcnow(),
+                                           reason="organiser", refund_all=body.refund))
+
+    @event_handler("payments", "payment_succeeded")
+    def on_payment_succeeded(self, event):
+        operations.confirm_payment(self.db, self.catalogs, event, utcnow())
+
+    @event_handler("payments", "payment_failed")
+    def on_payment_failed(self, event):
+        operations.record_payment_failure(self.db, event)
+
+    @event_handler("payments", "payment_refunded")
+    def on_payment_refunded(self, event):
+        operations.record_refund(self.db, self.catalogs, event, utcnow())
+
+    @timer(interval=HOLD_SWEEP_SECONDS)
+    def expire_holds(self):
+        operations.expire_holds(self.db, self.catalogs, utcnow())

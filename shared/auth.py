@@ -1,0 +1,45 @@
+"""Who may do what: organiser bearer tokens and signed tokens for delegates.
+
+Organisers send ``Authorization: Bearer <token>``: ``ADMIN_TOKEN`` may do
+everything, ``DESK_TOKEN`` may search, print and check in only.
+
+A delegate's private token (the ``X-Registration-Token`` header, and the link
+in their emails) is an HMAC of the registration id with ``SECRET_KEY``: any
+service holding the key can make or check it, nothing secret is stored, and it
+carries no personal data.
+"""
+
+import base64
+import hashlib
+import hmac
+
+ADMIN = "admin"
+DESK = "desk"
+ROLE_TOKEN_KEYS = {ADMIN: "ADMIN_TOKEN", DESK: "DESK_TOKEN"}
+
+
+def role_for_bearer(authorization: str | None, config: dict) -> str | None:
+    """The organiser role an ``Authorization`` header grants, if any."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    for role, key in ROLE_TOKEN_KEYS.items():
+        expected = config.get(key)
+        if expected and hmac.compare_digest(token.strip().encode(), expected.encode()):
+            return role
+    return None
+
+
+def _mac(secret_key: str, purpose: str, value: str) -> str:
+    digest = hmac.new(secret_key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+def registration_token(secret_key: str, registration_id: str) -> str:
+    """The delegate's private token for one registration."""
+    return _mac(secret_key, "registration-access", registration_id)
+
+
+def is_registration_token(secret_key: str, registration_id: str, token: str | None) -> bool:
+    expected = registration_token(secret_key, registration_id)
+    return bool(token) and hmac.compare_digest(token.encode(), expected.encode())

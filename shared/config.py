@@ -1,0 +1,69 @@
+"""Configuration from environment variables, with defaults for a local run.
+
+Every service gets a nameko config dict built here; extensions read their
+settings from ``container.config`` so tests can hand them a dict instead.
+"""
+
+import os
+from pathlib import Path
+
+SERVICE_PORTS = {
+    "registration": 8000,
+    "payments": 8001,
+    "badges": 8002,
+    "notifications": 8003,
+}
+
+LOCAL_DEFAULTS = {
+    "AMQP_URI": "pyamqp://guest:guest@127.0.0.1:5672//",
+    "SECRET_KEY": "local-secret-key-change-me",
+    "ADMIN_TOKEN": "local-admin-token",
+    "DESK_TOKEN": "local-desk-token",
+    "STRIPE_API_KEY": "sk_test_local",
+    "STRIPE_API_BASE": "http://127.0.0.1:8420",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_local",
+    "STRIPE_WEBHOOK_SECRET": "whsec_local",
+    "SMTP_HOST": "127.0.0.1",
+    "SMTP_PORT": "8025",
+    "MAIL_FROM": "Ecsite Conference <conference@ecsite.local>",
+    "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    "VAR_DIR": "var",
+}
+
+# Seconds between the retries of a failing event handler; after the last one
+# the message goes to the handler's dead-letter queue.
+DEFAULT_EVENT_RETRY_DELAYS = (1, 5, 30, 120, 600)
+
+
+def amqp_uri(env=None) -> str:
+    return (os.environ if env is None else env).get("AMQP_URI", LOCAL_DEFAULTS["AMQP_URI"])
+
+
+def service_config(service: str, env=None, port: int | None = None) -> dict:
+    """The nameko config dict for ``service``, from ``env`` (default ``os.environ``)."""
+    env = os.environ if env is None else env
+    setting = {key: env.get(key, default) for key, default in LOCAL_DEFAULTS.items()}
+    var_dir = Path(setting.pop("VAR_DIR"))
+    database_url = env.get(f"{service.upper()}_DATABASE_URL") or (
+        f"sqlite:///{var_dir / (service + '.db')}"
+    )
+    retry_delays = env.get("EVENT_RETRY_DELAYS")
+    return {
+        **setting,
+        "SERVICE_NAME": service,
+        "DATABASE_URL": database_url,
+        "WEB_SERVER_ADDRESS": f"0.0.0.0:{port or SERVICE_PORTS[service]}",
+        "EVENT_RETRY_DELAYS": (
+            [float(d) for d in retry_delays.split(",")]
+            if retry_delays
+            else list(DEFAULT_EVENT_RETRY_DELAYS)
+        ),
+        "max_workers": int(env.get("MAX_WORKERS", "20")),
+        "LOGGING": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+            "root": {"level": env.get("LOG_LEVEL", "INFO"), "handlers": ["console"]},
+        },
+    }

@@ -1,0 +1,140 @@
+"""Consuming events: contract parsing, delayed retries, and a dead-letter queue.
+
+``event_handler(source, event_type)`` is nameko's event handler with three
+changes:
+
+- the handler receives an ``Event`` checked against its contract; a message
+  that breaks the contract goes straight to the dead-letter queue;
+- a handler that raises is retried after a delay (``EVENT_RETRY_DELAYS``
+  seconds, growing), by way of a per-queue ``.retry`` queue whose messages
+  expire back into the handler's queue; the attempt count travels in a header
+  of our own;
+- after the last retry the message goes to the handler's ``.dead`` queue with
+  the error, where an operator can inspect and replay it. Nothing is dropped.
+
+Handlers must still be idempotent (``UnitOfWork.first_delivery``): delivery is
+at least once, and a retry may follow a partial success elsewhere.
+"""
+
+import logging
+
+from kombu import Exchange, Queue
+from nameko.amqp.publish import Publisher, get_connection
+from nameko.events import EventHandler as NamekoEventHandler
+from nameko.standalone.events import get_event_exchange
+
+from shared.entrypoints import entrypoints_of
+from shared.events import InvalidEvent, parse_event
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-conference-attempts"
+ERROR_HEADER = "x-conference-error"
+BROKER_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue",
+                  "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue",
+                  "x-last-death-reason")
+DEFAULT_EXCHANGE = Exchange("")
+
+
+def handler_queues(source: str, event_type: str, service: str, method: str):
+    """The handler's queue, its retry queue, and its dead-letter queue."""
+    name = f"evt-{source}-{event_type}--{service}.{method}"
+    main = Queue(
+        name,
+        exchange=get_event_exchange(source, {}),
+        routing_key=event_type,
+        durable=True,
+        auto_delete=False,
+    )
+    retry = Queue(
+        f"{name}.retry",
+        durable=True,
+        queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
+    )
+    dead = Queue(f"{name}.dead", durable=True)
+    return main, retry, dead
+
+
+def declare_queues(amqp_uri: str, queues) -> None:
+    with get_connection(amqp_uri) as connection:
+        channel = connection.channel()
+        try:
+            for queue in queues:
+                queue.bind(channel).declare()
+        finally:
+            channel.close()
+
+
+class EventHandler(NamekoEventHandler):
+    def __init__(self, source_service: str, event_type: str, **kwargs):
+        super().__init__(source_service, event_type, reliable_delivery=True, **kwargs)
+
+    def setup(self):
+        self.queue, self.retry_queue, self.dead_queue = handler_queues(
+            self.source_service, self.event_type, self.container.service_name, self.method_name
+        )
+        amqp_uri = self.container.config["AMQP_URI"]
+        declare_queues(amqp_uri, [self.queue, self.retry_queue, self.dead_queue])
+        self.retry_delays = self.container.config["EVENT_RETRY_DELAYS"]
+        self.publisher = Publisher(amqp_uri, use_confirms=True)
+        self.queue_consumer.register_provider(self)
+
+    def handle_message(self, body, message):
+        try:
+            event = parse_event(body)
+        except InvalidEvent as exc:
+            log.error("%s: dead-lettering a message that breaks its contract", self.queue.name)
+            self._resend(message, self.dead_queue, attempts=0, error=str(exc))
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(event, message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        error = f"{exc_info[0].__name__}: {exc_info[1]}"[:1000]
+        try:
+            if attempts <= len(self.retry_delays):
+                delay = self.retry_delays[attempts - 1]
+                log.warning("%s failed (attempt %d); retrying in %s s",
+                            self.queue.name, attempts, delay)
+                self._resend(message, self.retry_queue, attempts, error, expiration=delay)
+            else:
+                log.error("%s failed %d times; dead-lettered", self.queue.name, attempts)
+                self._resend(message, self.dead_queue, attempts, error)
+        except Exception:
+            log.exception("%s: could not park a failed message; requeueing it", self.queue.name)
+            self.queue_consumer.requeue_message(message)
+            return result, exc_info
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _resend(self, message, queue: Queue, attempts: int, error: str, expiration=None):
+        headers = {k: v for k, v in (message.headers or {}).items() if k not in BROKER_HEADERS}
+        headers.update({ATTEMPTS_HEADER: attempts, ERROR_HEADER: error})
+        self.publisher.publish(
+            message.body,
+            exchange=DEFAULT_EXCHANGE,
+            routing_key=queue.name,
+            headers=headers,
+            expiration=expiration,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            serializer=None,
+        )
+
+
+event_handler = EventHandler.decorator
+
+
+def service_queues(service_cls) -> list[Queue]:
+    """Every queue (with retry and dead-letter queues) a service's event handlers consume."""
+    return [
+        queue
+        for method_name, handler in entrypoints_of(service_cls, EventHandler)
+        for queue in handler_queues(
+            handler.source_service, handler.event_type, service_cls.name, method_name
+        )
+    ]

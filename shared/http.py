@@ -1,0 +1,303 @@
+"""HTTP for every service: JSON in and out, errors in one shape, roles, OpenAPI.
+
+``http(method, url, body=Model, query=Model, roles=(ADMIN,), summary=...)``
+is nameko's ``@http`` entrypoint that also
+
+- checks the organiser bearer token when ``roles`` is given (401/403);
+- parses and validates the JSON body or the query string with a pydantic
+  model and passes it as ``body`` / ``query`` (422 naming the field);
+- turns a dict, list or pydantic model (optionally ``(status, value)``) into
+  a JSON response, and any ``ApiError`` into
+  ``{"error": {"code", "message", "field"}}`` with its 4xx status;
+- describes itself for ``GET /openapi.json``.
+
+The server answers unknown routes with the same JSON errors, adds security
+headers, and keeps query strings (which may hold names) out of the logs.
+"""
+
+import json
+import logging
+from datetime import date, datetime
+from uuid import UUID
+
+from eventlet import wsgi
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from shared.auth import role_for_bearer
+from shared.entrypoints import entrypoints_of
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None, *, code: str | None = None,
+                 status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code or self.code
+        self.status = status or self.status
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class InvalidField(ApiError):
+    status, code = 422, "invalid_field"
+
+
+def _json_default(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    body = json.dumps(payload, default=_json_default, ensure_ascii=False)
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers.update(headers or {})
+    return response
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
+    return json_response({"error": {"code": code, "message": message, "field": field}}, status)
+
+
+def field_path(location) -> str:
+    """('delegate', 'email') -> 'delegate.email'; ('add_ons', 1) -> 'add_ons[1]'."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def validate(model: type[BaseModel], data) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = [p for p in first["loc"] if not str(p).startswith("function-")]
+        message = first["msg"].removeprefix("Value error, ")
+        raise InvalidField(message, field_path(location) or None) from None
+
+
+def parse_json_body(request, model: type[BaseModel]) -> BaseModel:
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise ApiError("The request body is too large.", code="too_large", status=413)
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError("The request body is too large.", code="too_large", status=413)
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ApiError("The request body must be a JSON object.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise ApiError("The request body must be a JSON object.", code="invalid_json")
+    return validate(model, data)
+
+
+def _http_exception_response(exc: HTTPException) -> Response:
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    return error_response(exc.code or 400, codes.get(exc.code, "bad_request"), exc.description)
+
+
+class JsonWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        def with_security_headers(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers.extend((k, v) for k, v in SECURITY_HEADERS.items() if k.lower() not in present)
+            return start_response(status, headers, exc_info)
+
+        request = Request(environ, shallow=True)
+        try:
+            provider, request.path_values = self.url_map.bind_to_environ(environ).match()
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = _http_exception_response(exc)
+        return response(environ, with_security_headers)
+
+
+class JsonWebServer(WebServer):
+    """nameko's web server, with JSON errors for unknown routes and no access log."""
+
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
+        return wsgi.Server(
+            sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=False,
+            log=logging.getLogger(__name__), log_output=False,
+        )
+
+    def make_url_map(self):
+        url_map = super().make_url_map()
+        url_map.strict_slashes = False
+        return url_map
+
+
+class HttpEntrypoint(HttpRequestHandler):
+    server = JsonWebServer()
+
+    def __init__(self, method, url, *, body=None, query=None, roles=None, summary="",
+                 responses=None, **kwargs):
+        kwargs.setdefault("expected_exceptions", (ApiError,))
+        super().__init__(method, url, **kwargs)
+        self.body_model = body
+        self.query_model = query
+        self.roles = roles
+        self.summary = summary
+        self.responses = responses or {}
+
+    def get_entrypoint_parameters(self, request):
+        if self.roles is not None:
+            role = role_for_bearer(request.headers.get("Authorization"), self.container.config)
+            if role is None:
+                raise Unauthorized("An organiser token is needed: Authorization: Bearer <token>.")
+            if role not in self.roles:
+                raise Forbidden("This token may not do that.")
+        args, kwargs = super().get_entrypoint_parameters(request)
+        if self.body_model is not None:
+            kwargs["body"] = parse_json_body(request, self.body_model)
+        if self.query_model is not None:
+            kwargs["query"] = validate(self.query_model, request.args.to_dict())
+        return args, kwargs
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status, payload = result if isinstance(result, tuple) else (200, result)
+        return json_response(payload, status)
+
+    def response_from_exception(self, exc):
+        if isinstance(exc, ApiError):
+            return error_response(exc.status, exc.code, exc.message, exc.field)
+        if isinstance(exc, HTTPException):
+            return _http_exception_response(exc)
+        log.error("error handling %s %s: %s", self.method, self.url, type(exc).__name__)
+        return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+http = HttpEntrypoint.decorator
+
+
+def _openapi_path(url: str) -> str:
+    parts = []
+    for segment in url.split("/"):
+        if segment.startswith("<") and segment.endswith(">"):
+            segment = "{" + segment[1:-1].split(":")[-1] + "}"
+        parts.append(segment)
+    return "/".join(parts)
+
+
+def openapi_document(service_cls, title: str, description: str = "") -> dict:
+    """OpenAPI 3.1 for every ``http`` entrypoint of ``service_cls``."""
+    schemas: dict = {}
+
+    def ref(model: type[BaseModel]) -> dict:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    error = {"description": "Error", "content": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/Error"}}}}
+    paths: dict = {}
+    for method_name, entrypoint in entrypoints_of(service_cls, HttpEntrypoint):
+        for method in entrypoint.method.split(","):
+            operation: dict = {
+                "operationId": method_name,
+                "summary": entrypoint.summary or method_name.replace("_", " "),
+                "responses": {"default": error},
+            }
+            for status, (text, model) in entrypoint.responses.items():
+                content = {"application/json": {"schema": ref(model)}} if model else None
+                operation["responses"][str(status)] = {"description": text} | (
+                    {"content": content} if content else {})
+            if not entrypoint.responses:
+                operation["responses"]["200"] = {"description": "OK"}
+            params = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _path_params(entrypoint.url)
+            ]
+            if entrypoint.query_model is not None:
+                query_schema = entrypoint.query_model.model_json_schema()
+                required = set(query_schema.get("required", ()))
+                params += [
+                    {"name": name, "in": "query", "required": name in required, "schema": prop}
+                    for name, prop in query_schema.get("properties", {}).items()
+                ]
+            if params:
+                operation["parameters"] = params
+            if entrypoint.body_model is not None:
+                operation["requestBody"] = {"required": True, "content": {
+                    "application/json": {"schema": ref(entrypoint.body_model)}}}
+            if entrypoint.roles is not None:
+                operation["security"] = [{"organiser": list(entrypoint.roles)}]
+            paths.setdefault(_openapi_path(entrypoint.url), {})[method.lower()] = operation
+    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                       "field": {"type": ["string", "null"]}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "1", "description": description},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"organiser": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _path_params(url: str) -> list[str]:
+    return [seg[1:-1].split(":")[-1] for seg in url.split("/")
+            if seg.startswith("<") and seg.endswith(">")]
+
+
+class HttpService:
+    """``GET /health`` and ``GET /openapi.json`` for a service with a ``db``."""
+
+    title = "Ecsite Conference Ticketing"
+
+    @http("GET", "/health", summary="Is the service up and its database reachable?")
+    def health(self, request):
+        self.db.ping()
+        return {"status": "ok", "service": self.name}
+
+    @http("GET", "/openapi.json", summary="This document")
+    def openapi(self, request):
+        return openapi_document(type(self), self.title, (type(self).__doc__ or "").strip())

@@ -1,0 +1,102 @@
+"""The outbox relay: publishes committed events from the outbox table to RabbitMQ.
+
+A service never publishes directly. It writes events to the outbox in the
+transaction that makes the change (``UnitOfWork.publish``); this relay then
+publishes them with publisher confirms and marks them published. If the
+process dies between the two, the events are published again on restart:
+delivery is at least once, and consumers are idempotent.
+"""
+
+import logging
+import threading
+
+from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.constants import PERSISTENT
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from shared.db import OutboxEvent, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        amqp_uri: str,
+        batch_size: int = 200,
+        idle_interval: float = 1.0,
+        max_backoff: float = 15.0,
+    ):
+        self.sessions = sessions
+        self.batch_size = batch_size
+        self.idle_interval = idle_interval
+        self.max_backoff = max_backoff
+        self.publisher = Publisher(
+            amqp_uri, use_confirms=True, mandatory=True, delivery_mode=PERSISTENT
+        )
+        self._wakeup = threading.Event()
+        self._running = False
+
+    def wake(self) -> None:
+        """Publish now: a transaction with events has just committed."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._running = False
+        self._wakeup.set()
+
+    def run(self) -> None:
+        self._running = True
+        backoff = self.idle_interval
+        while self._running:
+            try:
+                published = self.relay_batch()
+                backoff = self.idle_interval
+            except Exception:
+                log.exception("outbox relay failed; retrying in %.1f s", backoff)
+                published = 0
+                self._wakeup.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+            if published < self.batch_size:
+                self._wakeup.wait(self.idle_interval)
+                self._wakeup.clear()
+
+    def relay_batch(self) -> int:
+        """Publish up to one batch of pending events, oldest first; returns how many."""
+        with self.sessions() as session:
+            pending = session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None))
+                .order_by(OutboxEvent.seq)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            try:
+                for row in pending:
+                    self._publish(row)
+            finally:
+                session.commit()
+            return len(pending)
+
+    def _publish(self, row: OutboxEvent) -> None:
+        row.attempts += 1
+        exchange = get_event_exchange(row.source, {})
+        try:
+            self.publisher.publish(
+                row.envelope,
+                exchange=exchange,
+                declare=[exchange],
+                routing_key=row.event_type,
+                message_id=row.event_id,
+            )
+            row.routed = True
+        except UndeliverableMessage:
+            log.warning("no queue is bound for %s; nobody listens to it", row.event_type)
+            row.routed = False
+        except Exception as exc:
+            row.last_error = repr(exc)[:1000]
+            raise
+        row.published_at = utcnow()
