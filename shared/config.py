@@ -40,17 +40,22 @@ def amqp_uri(env=None) -> str:
 
 
 def service_config(service: str, env=None, port: int | None = None) -> dict:
-    """The nameko config dict for ``service``, from ``env`` (default ``os.environ``)."""
+    """The nameko config dict for ``service``, from ``env`` (default ``os.environ``).
+
+    Variables named ``<SERVICE>_<KEY>`` (``REGISTRATION_DATABASE_URL``,
+    ``REGISTRATION_CATALOG_FILE``) reach that service alone, as ``<KEY>``.
+    """
     env = os.environ if env is None else env
     setting = {key: env.get(key, default) for key, default in LOCAL_DEFAULTS.items()}
+    prefix = f"{service.upper()}_"
+    own = {key.removeprefix(prefix): value for key, value in env.items()
+           if key.startswith(prefix)}
     var_dir = Path(setting.pop("VAR_DIR"))
-    database_url = env.get(f"{service.upper()}_DATABASE_URL") or (
-        f"sqlite:///{var_dir / (service + '.db')}"
-    )
+    database_url = own.pop("DATABASE_URL", None) or f"sqlite:///{var_dir / (service + '.db')}"
     retry_delays = env.get("EVENT_RETRY_DELAYS")
     return {
         **setting,
-        "SERVICE_NAME": service,
+        **own,
         "DATABASE_URL": database_url,
         "WEB_SERVER_ADDRESS": f"0.0.0.0:{port or SERVICE_PORTS[service]}",
         "EVENT_RETRY_DELAYS": (

@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     create_engine,
     event,
     select,
@@ -41,22 +42,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(DateTime):
+class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""
 
-    def __init__(self):
-        super().__init__(timezone=True)
+    impl = DateTime(timezone=True)
+    cache_ok = True
 
-    def result_processor(self, dialect, coltype):
-        parent = super().result_processor(dialect, coltype)
+    def process_bind_param(self, value, dialect):
+        return value.astimezone(UTC) if value is not None else None
 
-        def process(value):
-            value = parent(value) if parent else value
-            if value is not None and value.tzinfo is None:
-                value = value.replace(tzinfo=UTC)
-            return value
-
-        return process
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class MessagingBase(DeclarativeBase):

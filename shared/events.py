@@ -56,7 +56,8 @@ class RegistrationData(Contract):
 
 
 class RegistrationCancelledData(RegistrationData):
-    reason: Literal["delegate", "organiser", "refunded", "no_capacity_after_payment"]
+    reason: Literal["delegate", "organiser", "refunded", "no_capacity_after_payment",
+                    "paid_after_cancellation"]
     refund_due: int = Field(description="cents the payments service should refund")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, text

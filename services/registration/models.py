@@ -3,6 +3,7 @@
 from collections import Counter
 from datetime import datetime
 
+from nameko.extensions import DependencyProvider
 from sqlalchemy import (
     JSON,
     ForeignKey,
@@ -99,6 +100,16 @@ class RegistrationAddOn(Base):
     )
     add_on: Mapped[str] = mapped_column(String(48), primary_key=True, index=True)
     position: Mapped[int]
+
+
+class CatalogCache(DependencyProvider):
+    """Parsed catalog versions, shared by one service container's workers."""
+
+    def setup(self):
+        self.versions: dict[int, Catalog] = {}
+
+    def get_dependency(self, worker_ctx):
+        return self.versions
 
 
 def current_catalog(session: Session, cache: dict) -> tuple[int, Catalog]:

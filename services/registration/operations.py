@@ -156,8 +156,9 @@ def register(uow: UnitOfWork, cache: dict, request: RegistrationRequest,
         created_at=now,
         add_on_rows=[RegistrationAddOn(add_on=code, position=i)
                      for i, code in enumerate(order.add_ons)],
-        **delegate_fields(request),
+        **request.model_dump(include=set(Delegate.model_fields)),
     )
+    registration.search_text = search_text(registration)
     uow.session.add(registration)
     uow.publish("registration_created", snapshot(registration, catalog))
     if free:
@@ -166,14 +167,10 @@ def register(uow: UnitOfWork, cache: dict, request: RegistrationRequest,
     return registration
 
 
-def delegate_fields(request: RegistrationRequest) -> dict:
-    fields = request.model_dump(include=set(Delegate.model_fields))
-    return {**fields, "search_text": search_text(fields)}
-
-
-def search_text(fields: dict) -> str:
-    return domain.search_key(" ".join(
-        fields.get(k) or "" for k in ("given_name", "family_name", "organisation", "email")))
+def search_text(registration: Registration) -> str:
+    """What organisers search in: names, organisation, email and reference."""
+    return domain.search_key(" ".join(getattr(registration, k) or "" for k in (
+        "given_name", "family_name", "organisation", "email", "reference")))
 
 
 def new_reference(session: Session, prefix: str) -> str:
@@ -238,9 +235,7 @@ def change(uow: UnitOfWork, cache: dict, registration_id: str, request: Registra
     if changed:
         for key, value in changed.items():
             setattr(registration, key, value)
-        registration.search_text = search_text(
-            {k: getattr(registration, k) for k in ("given_name", "family_name", "organisation",
-                                                   "email")})
+        registration.search_text = search_text(registration)
         uow.publish("registration_updated", snapshot(registration, catalog))
     uow.commit()
     return registration

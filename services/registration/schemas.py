@@ -150,6 +150,7 @@ class RegistrationView(BaseModel):
     currency: str
     amount_paid: int
     amount_refunded: int
+    last_payment_error: str | None
     hold_expires_at: datetime | None
     created_at: datetime
     confirmed_at: datetime | None

@@ -5,7 +5,7 @@ from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from services.registration import operations
-from services.registration.models import Base
+from services.registration.models import Base, CatalogCache
 from services.registration.schemas import (
     AdminQuery,
     CancelRequest,
@@ -36,7 +36,7 @@ class RegistrationService(HttpService):
 
     db = Database(Base.metadata, seed=operations.seed)
     config = Config()
-    catalogs: dict = {}  # parsed catalog versions, shared by this process's workers
+    catalogs = CatalogCache()
 
     def view(self, registration) -> RegistrationView:
         return RegistrationView.model_validate(registration, from_attributes=True)
