@@ -107,6 +107,7 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
             max_overflow=0,
             pool_timeout=60,
             connect_args={"timeout": 30},
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -118,7 +119,8 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
 
         return engine
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True,
+        hide_parameters=True,  # SQL errors must not carry delegates' data into logs
     )
 
 

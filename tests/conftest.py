@@ -71,10 +71,13 @@ def postgres_url():
 
 @pytest.fixture
 def catalog_file(tmp_path):
-    """Write a catalog for a test: the seeded one with ``changes`` applied."""
+    """Write a catalog for a test: the seeded one with ``changes`` applied to its sections
+    and ``edit`` (a function of the whole document) run on it."""
 
-    def write(**changes):
+    def write(edit=None, **changes):
         document = yaml.safe_load((ROOT / "services/registration/catalog.yaml").read_text())
+        if edit:
+            edit(document)
         for section, value in changes.items():
             if isinstance(value, dict) and isinstance(document.get(section), dict):
                 document[section].update(value)
@@ -108,6 +111,7 @@ class Api(requests.Session):
     def __init__(self, base_url):
         super().__init__()
         self.base_url = base_url
+        self.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=100))
 
     def request(self, method, url, *args, **kwargs):
         kwargs.setdefault("timeout", 30)
