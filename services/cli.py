@@ -4,6 +4,8 @@
     conference dev                              every service, as ``make run`` does
     conference declare-queues                   every consumer queue, before any event
     conference catalog load catalog.yaml        put a changed catalog on sale
+    conference watch                            print events as they pass (no personal data)
+    conference dead-letters [--replay]          what failed for good; send it round again
 
 This module is the only place that knows every service; the services
 themselves know each other only through events and RPC.
@@ -19,6 +21,9 @@ import time
 import warnings
 from pathlib import Path
 
+# eventlet's notice that it is in maintenance mode, printed by every command
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
 SERVICES = {
     "registration": "services.registration.service:RegistrationService",
 }
@@ -33,17 +38,21 @@ def service_class(name: str):
 def declare_all_queues(amqp_uri: str) -> int:
     """Declare every service's consumer queues, so no event is published before its queue
     exists (RabbitMQ drops what no queue is bound for)."""
-    from shared.consumer import declare_queues, service_queues
+    from shared.consumer import declare_queues
 
-    queues = [q for name in SERVICES for q in service_queues(service_class(name))]
+    queues = [queue for handler in all_handler_queues() for queue in handler]
     declare_queues(amqp_uri, queues)
     return len(queues)
 
 
+def all_handler_queues():
+    from shared.consumer import service_queues
+
+    return [queues for name in SERVICES for queues in service_queues(service_class(name))]
+
+
 def run_service(name: str, port: int | None) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # eventlet's notice that it is in maintenance mode
-        import eventlet
+    import eventlet
 
     eventlet.monkey_patch()
     import logging.config
@@ -79,6 +88,29 @@ def run_service(name: str, port: int | None) -> None:
             return
         except InterruptedError:
             continue
+
+
+def watch(amqp_uri: str) -> None:
+    """Print every event on the bus: time, source, type, id and registration id."""
+    from kombu import Connection, Queue
+    from nameko.standalone.events import get_event_exchange
+
+    from shared.events import EVENT_TYPES
+
+    def show(body, message):
+        data = body.get("data", {})
+        print(f"{body.get('occurred_at')}  {body.get('source')}.{body.get('type')} "
+              f"v{body.get('version')}  id={body.get('id')}  "
+              f"registration={data.get('registration_id', '-')}", flush=True)
+        message.ack()
+
+    with Connection(amqp_uri) as connection:
+        queues = [Queue(exclusive=True, exchange=get_event_exchange(source, {}), routing_key="#")
+                  for source in {event.source for event in EVENT_TYPES.values()}]
+        with connection.Consumer(queues, callbacks=[show]):
+            print("watching; Ctrl-C stops", flush=True)
+            while True:
+                connection.drain_events()
 
 
 def load_catalog(path: str) -> None:
@@ -150,18 +182,30 @@ def main(argv=None) -> None:
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
     catalog_load = catalog_commands.add_parser("load", help="put a catalog file on sale")
     catalog_load.add_argument("path")
+    commands.add_parser("watch", help="print events as they pass")
+    dead = commands.add_parser("dead-letters", help="count, or replay, dead-lettered events")
+    dead.add_argument("--replay", action="store_true", help="send them to their handler again")
     args = parser.parse_args(argv)
 
     if args.command == "run":
         run_service(args.service, args.port)
     elif args.command == "dev":
         run_everything()
-    elif args.command == "declare-queues":
-        from shared.config import amqp_uri
-
-        print(f"declared {declare_all_queues(amqp_uri())} queues")
     elif args.command == "catalog":
         load_catalog(args.path)
+    else:
+        from shared.config import amqp_uri
+
+        if args.command == "declare-queues":
+            print(f"declared {declare_all_queues(amqp_uri())} queues")
+        elif args.command == "watch":
+            watch(amqp_uri())
+        elif args.command == "dead-letters":
+            from shared.consumer import dead_letters
+
+            counts = dead_letters(amqp_uri(), all_handler_queues(), args.replay)
+            for queue, count in counts.items():
+                print(f"{count:6}  {queue}" + ("  (replayed)" if count and args.replay else ""))
 
 
 if __name__ == "__main__":

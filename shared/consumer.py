@@ -17,6 +17,7 @@ at least once, and a retry may follow a partial success elsewhere.
 """
 
 import logging
+from typing import NamedTuple
 
 from kombu import Exchange, Queue
 from nameko.amqp.publish import Publisher, get_connection
@@ -36,7 +37,13 @@ BROKER_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue",
 DEFAULT_EXCHANGE = Exchange("")
 
 
-def handler_queues(source: str, event_type: str, service: str, method: str):
+class HandlerQueues(NamedTuple):
+    main: Queue
+    retry: Queue
+    dead: Queue
+
+
+def handler_queues(source: str, event_type: str, service: str, method: str) -> HandlerQueues:
     """The handler's queue, its retry queue, and its dead-letter queue."""
     name = f"evt-{source}-{event_type}--{service}.{method}"
     main = Queue(
@@ -52,7 +59,7 @@ def handler_queues(source: str, event_type: str, service: str, method: str):
         queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
     )
     dead = Queue(f"{name}.dead", durable=True)
-    return main, retry, dead
+    return HandlerQueues(main, retry, dead)
 
 
 def declare_queues(amqp_uri: str, queues) -> None:
@@ -129,12 +136,29 @@ class EventHandler(NamekoEventHandler):
 event_handler = EventHandler.decorator
 
 
-def service_queues(service_cls) -> list[Queue]:
-    """Every queue (with retry and dead-letter queues) a service's event handlers consume."""
+def service_queues(service_cls) -> list[HandlerQueues]:
+    """The queues of each of a service's event handlers."""
     return [
-        queue
+        handler_queues(handler.source_service, handler.event_type, service_cls.name, method_name)
         for method_name, handler in entrypoints_of(service_cls, EventHandler)
-        for queue in handler_queues(
-            handler.source_service, handler.event_type, service_cls.name, method_name
-        )
     ]
+
+
+def dead_letters(amqp_uri: str, handlers: list[HandlerQueues], replay: bool = False) -> dict:
+    """How many messages lie in each handler's dead-letter queue; with ``replay``, move
+    them back to the handler's queue for a fresh round of tries."""
+    counts = {}
+    with get_connection(amqp_uri) as connection:
+        channel = connection.channel()
+        producer = connection.Producer(channel)
+        for queues in handlers:
+            dead = queues.dead.bind(channel)
+            _, counts[dead.name], _ = dead.queue_declare(passive=True)
+            while replay and (message := dead.get(no_ack=False)) is not None:
+                producer.publish(
+                    message.body, exchange="", routing_key=queues.main.name,
+                    headers={**message.headers, ATTEMPTS_HEADER: 0}, delivery_mode=2,
+                    content_type=message.content_type, content_encoding=message.content_encoding)
+                message.ack()
+        channel.close()
+    return counts

@@ -1,6 +1,9 @@
 """Test fixtures: real RabbitMQ (a throwaway vhost per test), SQLite or PostgreSQL,
 services running in-process on free ports, and helpers to watch and publish events."""
 
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 import eventlet
 
 eventlet.monkey_patch()  # before anything imports socket or threading

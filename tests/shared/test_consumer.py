@@ -6,7 +6,13 @@ import pytest
 from kombu import Connection, Queue
 from sqlalchemy import MetaData
 
-from shared.consumer import ATTEMPTS_HEADER, ERROR_HEADER, event_handler, handler_queues
+from shared.consumer import (
+    ATTEMPTS_HEADER,
+    ERROR_HEADER,
+    dead_letters,
+    event_handler,
+    handler_queues,
+)
 from shared.db import Database
 from shared.events import new_event
 from tests.conftest import make_config, wait_until
@@ -35,8 +41,8 @@ class Listener:
         self.db.commit()
 
 
-QUEUE, RETRY_QUEUE, DEAD_QUEUE = handler_queues("payments", "payment_failed", "listener",
-                                                "on_payment_failed")
+HANDLER_QUEUES = handler_queues("payments", "payment_failed", "listener", "on_payment_failed")
+QUEUE, RETRY_QUEUE, DEAD_QUEUE = HANDLER_QUEUES
 
 
 @pytest.fixture
@@ -99,6 +105,17 @@ def test_a_handler_that_keeps_failing_ends_in_the_dead_letter_queue(listener, pu
     assert "the handler broke" in dead.headers[ERROR_HEADER]
     assert attempts[str(event.id)] == 3 and effects[str(event.id)] == 0
     assert queues(QUEUE) == [] and queues(RETRY_QUEUE) == []
+
+
+def test_dead_letters_are_counted_and_replayed(listener, publish, queues, amqp_uri):
+    event = failed_event()
+    failures_wanted[str(event.id)] = 3
+    publish(event)
+    wait_until(lambda: queues(DEAD_QUEUE), message="a dead letter")
+    assert dead_letters(amqp_uri, [HANDLER_QUEUES]) == {DEAD_QUEUE.name: 1}
+    dead_letters(amqp_uri, [HANDLER_QUEUES], replay=True)
+    wait_until(lambda: effects[str(event.id)] == 1, message="the replayed event's effect")
+    assert dead_letters(amqp_uri, [HANDLER_QUEUES]) == {DEAD_QUEUE.name: 0}
 
 
 @pytest.mark.parametrize("envelope, reason", [
