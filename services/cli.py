@@ -120,14 +120,14 @@ def load_catalog(path: str) -> None:
     from services.registration.models import Base
     from services.registration.operations import load_catalog, seed
     from shared.config import service_config
-    from shared.db import UnitOfWork, make_engine, migrate, utcnow
+    from shared.db import UnitOfWork, make_engine, migrate
 
     config = service_config("registration")
     engine = make_engine(config["DATABASE_URL"])
     migrate(engine, Base.metadata, seed=seed, config=config)
     with Session(engine) as session:
         version = load_catalog(UnitOfWork(session, "cli", lambda: None),
-                               load_catalog_file(path), Path(path).name, utcnow())
+                               load_catalog_file(path), Path(path).name)
     print(f"catalog version {version} is on sale")
 
 

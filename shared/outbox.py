@@ -10,7 +10,7 @@ delivery is at least once, and consumers are idempotent.
 import logging
 import threading
 
-from nameko.amqp.publish import Publisher, UndeliverableMessage
+from kombu import Connection, Producer
 from nameko.constants import PERSISTENT
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import select
@@ -19,6 +19,49 @@ from sqlalchemy.orm import sessionmaker
 from shared.db import OutboxEvent, utcnow
 
 log = logging.getLogger(__name__)
+
+
+class ConfirmingPublisher:
+    """One long-lived connection publishing persistent, mandatory messages, each
+    confirmed by the broker. ``publish`` answers whether any queue took the message:
+    RabbitMQ returns an unroutable mandatory message before confirming it."""
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri = amqp_uri
+        self.connection = None
+        self.producer = None
+        self.returned: set[str] = set()
+
+    def _on_return(self, exc, exchange, routing_key, message):
+        self.returned.add(message.properties.get("message_id"))
+
+    def _connect(self) -> Producer:
+        if self.producer is None:
+            self.connection = Connection(self.amqp_uri,
+                                         transport_options={"confirm_publish": True})
+            channel = self.connection.channel()
+            channel.events["basic_return"].add(self._on_return)
+            self.producer = Producer(channel)
+        return self.producer
+
+    def publish(self, body: dict, exchange, routing_key: str, message_id: str) -> bool:
+        try:
+            self._connect().publish(
+                body, exchange=exchange, declare=[exchange], routing_key=routing_key,
+                message_id=message_id, mandatory=True, delivery_mode=PERSISTENT,
+                serializer="json")
+        except Exception:
+            self.close()
+            raise
+        if message_id in self.returned:
+            self.returned.discard(message_id)
+            return False
+        return True
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.release()
+        self.connection = self.producer = None
 
 
 class OutboxRelay:
@@ -34,9 +77,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_interval = idle_interval
         self.max_backoff = max_backoff
-        self.publisher = Publisher(
-            amqp_uri, use_confirms=True, mandatory=True, delivery_mode=PERSISTENT
-        )
+        self.publisher = ConfirmingPublisher(amqp_uri)
         self._wakeup = threading.Event()
         self._running = False
 
@@ -47,6 +88,7 @@ class OutboxRelay:
     def stop(self) -> None:
         self._running = False
         self._wakeup.set()
+        self.publisher.close()
 
     def run(self) -> None:
         self._running = True
@@ -85,18 +127,11 @@ class OutboxRelay:
         row.attempts += 1
         exchange = get_event_exchange(row.source, {})
         try:
-            self.publisher.publish(
-                row.envelope,
-                exchange=exchange,
-                declare=[exchange],
-                routing_key=row.event_type,
-                message_id=row.event_id,
-            )
-            row.routed = True
-        except UndeliverableMessage:
-            log.warning("no queue is bound for %s; nobody listens to it", row.event_type)
-            row.routed = False
+            row.routed = self.publisher.publish(row.envelope, exchange, row.event_type,
+                                                row.event_id)
         except Exception as exc:
             row.last_error = repr(exc)[:1000]
             raise
+        if not row.routed:
+            log.warning("no queue is bound for %s; nobody listens to it", row.event_type)
         row.published_at = utcnow()

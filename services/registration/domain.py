@@ -1,8 +1,7 @@
 """Rules of registration: prices, capacity, states, refunds. Pure: no I/O, no clock."""
 
 import unicodedata
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -13,7 +12,7 @@ from services.registration.catalog import Catalog, Conference, DiscountCode
 class Refused(Exception):
     """A request the rules refuse, naming the field at fault."""
 
-    def __init__(self, field: str, code: str, message: str):
+    def __init__(self, field: str | None, code: str, message: str):
         super().__init__(message)
         self.field, self.code, self.message = field, code, message
 
@@ -140,35 +139,42 @@ def check_add_ons(catalog: Catalog, order: Order) -> None:
             groups[add_on.exclusive_group] = add_on.name
 
 
-@dataclass
-class Usage:
-    """Seats held or taken, and code uses, by registrations that hold a seat."""
-
-    conference: int = 0
-    ticket_types: Counter = field(default_factory=Counter)
-    add_ons: Counter = field(default_factory=Counter)
-    codes: Counter = field(default_factory=Counter)
+CONFERENCE = "conference"
 
 
-def check_capacity(catalog: Catalog, usage: Usage, order: Order) -> None:
-    """Refuse an order that would take any limit past its capacity."""
-    ticket = catalog.ticket_type(order.ticket_type)
-    if usage.conference >= catalog.conference.capacity:
-        raise Refused("ticket_type", "conference_full", "The conference is fully booked.")
-    if usage.ticket_types.get(ticket.code, 0) >= ticket.capacity:
-        raise Refused("ticket_type", "sold_out", f"{ticket.name!r} is sold out.")
-    for index, code in enumerate(order.add_ons):
-        add_on = catalog.add_on(code)
-        if usage.add_ons.get(code, 0) >= add_on.capacity:
-            raise Refused(f"add_ons[{index}]", "sold_out", f"{add_on.name!r} is fully booked.")
-    if order.discount_code:
-        discount = catalog.discount_code(order.discount_code)
-        if usage.codes.get(discount.code, 0) >= discount.max_uses:
-            raise Refused("discount_code", "code_used_up", "This code has been used up.")
+def limits(catalog: Catalog) -> dict[str, int]:
+    """Every limit of the sale, by key: the conference, each ticket type, add-on and code."""
+    return {
+        CONFERENCE: catalog.conference.capacity,
+        **{f"ticket_type:{t.code}": t.capacity for t in catalog.ticket_types},
+        **{f"add_on:{a.code}": a.capacity for a in catalog.add_ons},
+        **{f"code:{d.code}": d.max_uses for d in catalog.discount_codes},
+    }
 
 
-def remaining(capacity: int, used: int) -> int:
-    return max(capacity - used, 0)
+def limits_taken(ticket_type: str, add_ons: tuple[str, ...], discount_code: str | None
+                 ) -> list[str]:
+    """The limits a registration takes one place of while it holds its seats."""
+    keys = [CONFERENCE, f"ticket_type:{ticket_type}", *(f"add_on:{code}" for code in add_ons)]
+    return keys + [f"code:{discount_code}"] if discount_code else keys
+
+
+def refusal_for(key: str, catalog: Catalog, order: Order) -> Refused:
+    """Why an order cannot have a place of the limit ``key``."""
+    kind, _, code = key.partition(":")
+    if kind == CONFERENCE:
+        return Refused("ticket_type", "conference_full", "The conference is fully booked.")
+    if kind == "ticket_type":
+        name = catalog.ticket_type(code).name
+        return Refused("ticket_type", "sold_out", f"{name!r} is sold out.")
+    if kind == "add_on":
+        return Refused(f"add_ons[{order.add_ons.index(code)}]", "sold_out",
+                       f"{catalog.add_on(code).name!r} is fully booked.")
+    return Refused("discount_code", "code_used_up", "This code has been used up.")
+
+
+def remaining(capacity: int, held: int) -> int:
+    return max(capacity - held, 0)
 
 
 class Status(StrEnum):
@@ -198,13 +204,12 @@ def transition(status: Status, action: str) -> Status:
         raise InvalidTransition(f"cannot {action} a registration that is {status}") from None
 
 
-def holds_seat(status: Status, hold_expires_at: datetime | None, now: datetime) -> bool:
-    """Confirmed registrations take a seat; pending ones hold it until the hold ends."""
-    if status == Status.CONFIRMED:
-        return True
-    return status == Status.PENDING_PAYMENT and hold_expires_at is not None and (
-        now < hold_expires_at
-    )
+HOLDS_SEATS = {Status.PENDING_PAYMENT, Status.CONFIRMED}
+
+
+def seat_change(old: Status, new: Status) -> int:
+    """+1 when a move takes seats, -1 when it frees them, 0 otherwise."""
+    return (new in HOLDS_SEATS) - (old in HOLDS_SEATS)
 
 
 def hold_until(conference: Conference, now: datetime) -> datetime:

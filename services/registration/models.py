@@ -1,6 +1,6 @@
 """The registration service's tables, and the queries that read them."""
 
-from collections import Counter
+import time
 from datetime import datetime
 
 from nameko.extensions import DependencyProvider
@@ -10,16 +10,14 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    and_,
     func,
-    or_,
     select,
     update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
+from services.registration import domain
 from services.registration.catalog import Catalog
-from services.registration.domain import Status, Usage
 from shared.db import UTCDateTime, utcnow
 
 
@@ -38,13 +36,16 @@ class CatalogVersion(Base):
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class SaleLock(Base):
-    """One row that every seat-taking transaction updates first, so they run one at a time."""
+class Limit(Base):
+    """One limit of the sale (the conference, a ticket type, an add-on, a code): its
+    capacity from the catalog and how many places registrations hold. Taking a place
+    and reading the capacity in force is one conditional update of this row."""
 
-    __tablename__ = "sale_lock"
+    __tablename__ = "limits"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    capacity: Mapped[int]
+    held: Mapped[int] = mapped_column(default=0)
 
 
 class Registration(Base):
@@ -102,52 +103,81 @@ class RegistrationAddOn(Base):
     position: Mapped[int]
 
 
+class Catalogs:
+    """The catalog on sale, parsed once per version. Its version is looked up at most
+    every ``refresh_seconds``: a new price shows a moment later, while capacities are
+    never stale (they are read from ``limits`` as places are taken)."""
+
+    def __init__(self, refresh_seconds: float = 1.0):
+        self.refresh_seconds = refresh_seconds
+        self.version: int | None = None
+        self.catalog: Catalog | None = None
+        self.checked_at = float("-inf")
+
+    def current(self, session: Session) -> Catalog:
+        if time.monotonic() - self.checked_at >= self.refresh_seconds:
+            version = session.scalar(select(func.max(CatalogVersion.id)))
+            if version != self.version:
+                document = session.get(CatalogVersion, version).document
+                self.version, self.catalog = version, Catalog.model_validate(document)
+            self.checked_at = time.monotonic()
+        return self.catalog
+
+
 class CatalogCache(DependencyProvider):
-    """Parsed catalog versions, shared by one service container's workers."""
+    """One ``Catalogs`` for all of a service container's workers."""
 
     def setup(self):
-        self.versions: dict[int, Catalog] = {}
+        self.catalogs = Catalogs()
 
     def get_dependency(self, worker_ctx):
-        return self.versions
+        return self.catalogs
 
 
-def current_catalog(session: Session, cache: dict) -> tuple[int, Catalog]:
-    """The catalog on sale, parsed once per version and kept in ``cache``."""
-    version = session.scalar(select(func.max(CatalogVersion.id)))
-    if version not in cache:
-        document = session.get(CatalogVersion, version).document
-        cache[version] = Catalog.model_validate(document)
-    return version, cache[version]
+def take_places(session: Session, keys: list[str]) -> str | None:
+    """Take one place of each limit in ``keys``; return the first that is past its
+    capacity (or gone from the catalog), or None. The caller rolls back on a refusal.
+
+    Every registration takes the conference limit, so it is updated first and alone:
+    transactions queue on that row and never lock the others in differing orders.
+    """
+    within = {}
+    for batch in (keys[:1], keys[1:]):
+        if batch:
+            rows = session.execute(
+                update(Limit).where(Limit.key.in_(batch)).values(held=Limit.held + 1)
+                .returning(Limit.key, Limit.held, Limit.capacity)
+                .execution_options(synchronize_session=False)
+            ).all()
+            within.update({key: held <= capacity for key, held, capacity in rows})
+    return next((key for key in keys if not within.get(key)), None)
 
 
-def take_sale_lock(session: Session) -> None:
-    """Serialise seat-taking transactions (a row lock on PostgreSQL, the write lock on SQLite)."""
-    session.execute(update(SaleLock).where(SaleLock.id == 1).values(taken_at=utcnow()))
+def release_places(session: Session, keys: list[str]) -> None:
+    session.execute(update(Limit).where(Limit.key.in_(keys)).values(held=Limit.held - 1)
+                    .execution_options(synchronize_session=False))
 
 
-def holding_seat(now: datetime):
-    """SQL for domain.holds_seat."""
-    return or_(
-        Registration.status == Status.CONFIRMED,
-        and_(Registration.status == Status.PENDING_PAYMENT, Registration.hold_expires_at > now),
-    )
+def limits_in_force(session: Session) -> dict[str, Limit]:
+    return {limit.key: limit for limit in session.scalars(select(Limit))}
 
 
-def usage(session: Session, now: datetime) -> Usage:
-    holding = holding_seat(now)
-    by_ticket = Counter(dict(session.execute(
-        select(Registration.ticket_type, func.count()).where(holding)
-        .group_by(Registration.ticket_type)).all()))
-    by_add_on = Counter(dict(session.execute(
-        select(RegistrationAddOn.add_on, func.count()).join(Registration).where(holding)
-        .group_by(RegistrationAddOn.add_on)).all()))
-    by_code = Counter(dict(session.execute(
-        select(Registration.discount_code, func.count())
-        .where(holding, Registration.discount_code.is_not(None))
-        .group_by(Registration.discount_code)).all()))
-    return Usage(conference=sum(by_ticket.values()), ticket_types=by_ticket,
-                 add_ons=by_add_on, codes=by_code)
+def sync_limits(session: Session, catalog: Catalog) -> None:
+    """Give every limit the capacity the catalog sets; refuse to drop one that is held."""
+    wanted = domain.limits(catalog)
+    existing = limits_in_force(session)
+    held = sorted(key for key, limit in existing.items() if key not in wanted and limit.held)
+    if held:
+        raise ValueError(f"registrations hold {held}; keep them in the catalog "
+                         "(set their capacity to 0 to stop selling them)")
+    for key, limit in existing.items():
+        if key not in wanted:
+            session.delete(limit)
+    for key, capacity in wanted.items():
+        if key in existing:
+            existing[key].capacity = capacity
+        else:
+            session.add(Limit(key=key, capacity=capacity, held=0))
 
 
 def search(session: Session, terms: list[str], status: str | None, ticket_type: str | None,

@@ -1,7 +1,7 @@
 """What the registration service does, each as a function of a unit of work.
 
-The nameko entrypoints call these; they hold the order of steps (read, lock,
-check, change, publish, commit) while the rules live in ``domain``.
+The nameko entrypoints call these; they hold the order of steps (read, take
+places, change, publish, commit) while the rules live in ``domain``.
 """
 
 import csv
@@ -11,20 +11,22 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.registration import domain, models
 from services.registration.catalog import Catalog, load_catalog_file
 from services.registration.domain import Order, Refused, Status
 from services.registration.models import (
+    Catalogs,
     CatalogVersion,
     Registration,
     RegistrationAddOn,
-    SaleLock,
-    current_catalog,
-    take_sale_lock,
-    usage,
+    limits_in_force,
+    release_places,
+    sync_limits,
+    take_places,
 )
 from services.registration.schemas import (
     AddOnView,
@@ -34,45 +36,41 @@ from services.registration.schemas import (
     RegistrationRequest,
     TicketTypeView,
 )
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, is_unique_violation
 from shared.events import Delegate, Event, RegistrationCancelledData, RegistrationData
 from shared.http import Conflict, InvalidField, NotFound
 
 log = logging.getLogger(__name__)
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-CAPACITY_REFUSALS = {"sold_out", "conference_full", "code_used_up"}
+CONFLICTS = {"sold_out", "conference_full", "code_used_up", "catalog_changed"}
+STATUS_TIMES = {Status.CONFIRMED: "confirmed_at", Status.CANCELLED: "cancelled_at",
+                Status.EXPIRED: "expired_at"}
 
 
 def api_error(refusal: Refused):
-    kind = Conflict if refusal.code in CAPACITY_REFUSALS else InvalidField
+    kind = Conflict if refusal.code in CONFLICTS else InvalidField
     return kind(refusal.message, refusal.field, code=refusal.code)
 
 
 def seed(session: Session, config: dict) -> None:
-    """Make the sale lock row, and load the catalog file if no catalog is loaded yet."""
-    if session.get(SaleLock, 1) is None:
-        session.add(SaleLock(id=1))
+    """Put the catalog file on sale if no catalog is loaded yet."""
     if session.scalar(select(CatalogVersion.id).limit(1)) is None:
         path = config.get("CATALOG_FILE")
-        catalog = load_catalog_file(path) if path else load_catalog_file()
-        session.add(CatalogVersion(document=catalog.model_dump(mode="json"),
-                                   source=str(path or "catalog.yaml")))
+        put_on_sale(session, load_catalog_file(path) if path else load_catalog_file(),
+                    str(path or "catalog.yaml"))
 
 
-def load_catalog(uow: UnitOfWork, catalog: Catalog, source: str, now: datetime) -> int:
-    """Put a new catalog on sale; refuse one that drops what registrations hold."""
-    take_sale_lock(uow.session)
-    held = usage(uow.session, now)
-    dropped = (
-        {code for code, n in held.ticket_types.items() if n and not catalog.ticket_type(code)}
-        | {code for code, n in held.add_ons.items() if n and not catalog.add_on(code)}
-    )
-    if dropped:
-        raise ValueError(f"registrations hold {sorted(dropped)}; keep them in the catalog "
-                         "(set their capacity to 0 to stop selling them)")
+def put_on_sale(session: Session, catalog: Catalog, source: str) -> CatalogVersion:
+    sync_limits(session, catalog)
     version = CatalogVersion(document=catalog.model_dump(mode="json"), source=source)
-    uow.session.add(version)
+    session.add(version)
+    return version
+
+
+def load_catalog(uow: UnitOfWork, catalog: Catalog, source: str) -> int:
+    """Put a new catalog on sale; refuse one that drops what registrations hold."""
+    version = put_on_sale(uow.session, catalog, source)
     uow.commit()
     return version.id
 
@@ -81,11 +79,15 @@ def today(catalog: Catalog, now: datetime):
     return now.astimezone(catalog.conference.zone).date()
 
 
-def catalog_view(uow: UnitOfWork, cache: dict, now: datetime) -> CatalogView:
-    _, catalog = current_catalog(uow.session, cache)
-    held = usage(uow.session, now)
+def catalog_view(uow: UnitOfWork, catalogs: Catalogs, now: datetime) -> CatalogView:
+    catalog = catalogs.current(uow.session)
+    limits = limits_in_force(uow.session)
+
+    def left(key: str) -> int:
+        return domain.remaining(limits[key].capacity, limits[key].held)
+
     conference = catalog.conference
-    left = domain.remaining(conference.capacity, held.conference)
+    left_overall = left(domain.CONFERENCE)
     early = today(catalog, now)
     return CatalogView(
         conference={
@@ -108,7 +110,7 @@ def catalog_view(uow: UnitOfWork, cache: dict, now: datetime) -> CatalogView:
                 early_bird_non_member=t.early_bird.non_member if t.early_bird else None,
                 early_bird_now=bool(t.early_bird and early <= t.early_bird.until),
                 capacity=t.capacity,
-                remaining=min(left, domain.remaining(t.capacity, held.ticket_types[t.code])),
+                remaining=min(left_overall, left(f"ticket_type:{t.code}")),
             )
             for t in catalog.ticket_types
         ],
@@ -116,32 +118,49 @@ def catalog_view(uow: UnitOfWork, cache: dict, now: datetime) -> CatalogView:
             AddOnView(
                 code=a.code, name=a.name, price=a.price, exclusive_group=a.exclusive_group,
                 ticket_types=list(a.ticket_types) if a.ticket_types is not None else None,
-                capacity=a.capacity, remaining=domain.remaining(a.capacity, held.add_ons[a.code]),
+                capacity=a.capacity, remaining=left(f"add_on:{a.code}"),
             )
             for a in catalog.add_ons
         ],
-        remaining=left,
+        remaining=left_overall,
     )
 
 
-def register(uow: UnitOfWork, cache: dict, request: RegistrationRequest,
+def register(uow: UnitOfWork, catalogs: Catalogs, request: RegistrationRequest,
              now: datetime) -> Registration:
-    """Price the order, hold its seats, and record it; free registrations are confirmed at once."""
-    _, catalog = current_catalog(uow.session, cache)
+    """Price the order, hold its seats, and record it; free registrations are confirmed at once.
+
+    A reference drawn twice (one chance in 10^9 per registration) is refused by the
+    unique constraint; the registration is then made again with a new one.
+    """
+    for attempt in range(1, 4):
+        try:
+            return _register(uow, catalogs, request, now)
+        except IntegrityError as exc:
+            uow.rollback()
+            if attempt == 3 or not is_unique_violation(exc):
+                raise
+
+
+def _register(uow: UnitOfWork, catalogs: Catalogs, request: RegistrationRequest,
+              now: datetime) -> Registration:
+    """One attempt at ``register``.
+
+    The places are taken last, just before the commit, so that the row locks on the
+    limits are held as briefly as can be.
+    """
+    catalog = catalogs.current(uow.session)
     order = Order(request.ticket_type, tuple(request.add_ons), request.member_code,
                   request.discount_code)
     try:
         priced = domain.quote(catalog, order, today(catalog, now))
-        take_sale_lock(uow.session)
-        domain.check_capacity(catalog, usage(uow.session, now), order)
     except Refused as refusal:
-        uow.rollback()
         raise api_error(refusal) from None
 
     free = priced.total == 0
     registration = Registration(
         id=str(uuid.uuid4()),
-        reference=new_reference(uow.session, catalog.conference.reference_prefix),
+        reference=new_reference(catalog.conference.reference_prefix),
         status=Status.CONFIRMED if free else Status.PENDING_PAYMENT,
         ticket_type=order.ticket_type,
         member_price=priced.member_price,
@@ -163,8 +182,40 @@ def register(uow: UnitOfWork, cache: dict, request: RegistrationRequest,
     uow.publish("registration_created", snapshot(registration, catalog))
     if free:
         uow.publish("registration_confirmed", snapshot(registration, catalog))
+    uow.session.flush()
+    refused = take_places(uow.session, places_of(registration))
+    if refused:
+        uow.rollback()
+        raise api_error(refusal_for(refused, catalog, order))
     uow.commit()
     return registration
+
+
+def places_of(registration: Registration) -> list[str]:
+    return domain.limits_taken(registration.ticket_type, tuple(registration.add_ons),
+                               registration.discount_code)
+
+
+def refusal_for(key: str, catalog: Catalog, order: Order) -> Refused:
+    if key not in domain.limits(catalog):
+        return Refused(None, "catalog_changed",
+                       "The catalog changed just now; please send the registration again.")
+    return domain.refusal_for(key, catalog, order)
+
+
+def move(session: Session, registration: Registration, action: str, now: datetime) -> bool:
+    """Move a registration to its next state, taking or freeing its places; False (and
+    nothing changed) when a place it needs back is gone."""
+    new = domain.transition(registration.status, action)
+    change = domain.seat_change(Status(registration.status), new)
+    if change > 0 and take_places(session, places_of(registration)):
+        return False
+    if change < 0:
+        release_places(session, places_of(registration))
+    registration.status = new
+    registration.hold_expires_at = None
+    setattr(registration, STATUS_TIMES[new], now)
+    return True
 
 
 def search_text(registration: Registration) -> str:
@@ -173,12 +224,9 @@ def search_text(registration: Registration) -> str:
         "given_name", "family_name", "organisation", "email", "reference")))
 
 
-def new_reference(session: Session, prefix: str) -> str:
-    """A short reference a person can read out; unique (callers hold the sale lock)."""
-    while True:
-        reference = f"{prefix}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-        if not session.scalar(select(exists().where(Registration.reference == reference))):
-            return reference
+def new_reference(prefix: str) -> str:
+    """A short reference a person can read out over the phone."""
+    return f"{prefix}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
 def snapshot(registration: Registration, catalog: Catalog) -> RegistrationData:
@@ -217,10 +265,10 @@ def search(uow: UnitOfWork, query: AdminQuery) -> tuple[int, list[Registration]]
                          query.ticket_type, query.limit, query.offset)
 
 
-def change(uow: UnitOfWork, cache: dict, registration_id: str, request: RegistrationChange,
+def change(uow: UnitOfWork, catalogs: Catalogs, registration_id: str, request: RegistrationChange,
            now: datetime) -> Registration:
     """Fix what the badge says; published as registration_updated when anything changed."""
-    _, catalog = current_catalog(uow.session, cache)
+    catalog = catalogs.current(uow.session)
     registration = find(uow, registration_id, lock=True)
     if today(catalog, now) > catalog.conference.name_changes_until:
         raise Conflict("Badge details can no longer be changed online; ask at the desk.",
@@ -241,11 +289,11 @@ def change(uow: UnitOfWork, cache: dict, registration_id: str, request: Registra
     return registration
 
 
-def cancel(uow: UnitOfWork, cache: dict, registration_id: str, now: datetime, *,
+def cancel(uow: UnitOfWork, catalogs: Catalogs, registration_id: str, now: datetime, *,
            reason: str, refund_all: bool | None = None) -> Registration:
     """Cancel and free the seats. A delegate's refund follows the catalog's policy;
     an organiser chooses (``refund_all``)."""
-    _, catalog = current_catalog(uow.session, cache)
+    catalog = catalogs.current(uow.session)
     registration = find(uow, registration_id, lock=True)
     if registration.status == Status.CANCELLED:
         raise Conflict("This registration is already cancelled.", "status",
@@ -261,14 +309,12 @@ def cancel(uow: UnitOfWork, cache: dict, registration_id: str, now: datetime, *,
 
 
 def _cancel(uow, catalog, registration, now, reason: str, refund_due: int) -> None:
-    registration.status = domain.transition(registration.status, "cancel")
-    registration.cancelled_at = now
-    registration.hold_expires_at = None
+    move(uow.session, registration, "cancel", now)
     uow.publish("registration_cancelled", RegistrationCancelledData(
         **snapshot(registration, catalog).model_dump(), reason=reason, refund_due=refund_due))
 
 
-def confirm_payment(uow: UnitOfWork, cache: dict, event: Event, now: datetime) -> None:
+def confirm_payment(uow: UnitOfWork, catalogs: Catalogs, event: Event, now: datetime) -> None:
     """A payment succeeded: confirm, or, if the seats went meanwhile, hand the money back."""
     data = event.data
     registration = uow.session.get(Registration, data.registration_id, with_for_update=True)
@@ -277,7 +323,7 @@ def confirm_payment(uow: UnitOfWork, cache: dict, event: Event, now: datetime) -
         return
     if not uow.first_delivery(event):
         return
-    _, catalog = current_catalog(uow.session, cache)
+    catalog = catalogs.current(uow.session)
     registration.amount_paid += data.amount
     registration.payment_intent_id = data.payment_intent_id
     registration.last_payment_error = None
@@ -291,30 +337,12 @@ def confirm_payment(uow: UnitOfWork, cache: dict, event: Event, now: datetime) -
                     registration.id, data.payment_intent_id)
     elif registration.amount_paid < registration.amount_due:
         log.warning("registration %s is paid in part", registration.id)
-    elif seat_still_held(uow.session, catalog, registration, now):
-        registration.status = domain.transition(status, "confirm")
-        registration.confirmed_at = now
-        registration.hold_expires_at = None
+    elif move(uow.session, registration, "confirm", now):
         uow.publish("registration_confirmed", snapshot(registration, catalog))
     else:
         _cancel(uow, catalog, registration, now, "no_capacity_after_payment",
                 registration.amount_paid)
     uow.commit()
-
-
-def seat_still_held(session: Session, catalog: Catalog, registration: Registration,
-                    now: datetime) -> bool:
-    """Whether a registration whose payment just arrived may keep (or take back) its seats."""
-    if domain.holds_seat(registration.status, registration.hold_expires_at, now):
-        return True
-    take_sale_lock(session)
-    order = Order(registration.ticket_type, tuple(registration.add_ons), None,
-                  registration.discount_code)
-    try:
-        domain.check_capacity(catalog, usage(session, now), order)
-    except Refused:
-        return False
-    return True
 
 
 def record_payment_failure(uow: UnitOfWork, event: Event) -> None:
@@ -325,7 +353,7 @@ def record_payment_failure(uow: UnitOfWork, event: Event) -> None:
     uow.commit()
 
 
-def record_refund(uow: UnitOfWork, cache: dict, event: Event, now: datetime) -> None:
+def record_refund(uow: UnitOfWork, catalogs: Catalogs, event: Event, now: datetime) -> None:
     """Track refunds; a full refund of a live registration cancels it."""
     data = event.data
     registration = uow.session.get(Registration, data.registration_id, with_for_update=True)
@@ -334,12 +362,12 @@ def record_refund(uow: UnitOfWork, cache: dict, event: Event, now: datetime) -> 
     registration.amount_refunded = max(registration.amount_refunded, data.total_refunded)
     if data.fully_refunded and registration.status in (Status.PENDING_PAYMENT,
                                                        Status.CONFIRMED):
-        _, catalog = current_catalog(uow.session, cache)
+        catalog = catalogs.current(uow.session)
         _cancel(uow, catalog, registration, now, "refunded", 0)
     uow.commit()
 
 
-def expire_holds(uow: UnitOfWork, cache: dict, now: datetime, batch: int = 200) -> int:
+def expire_holds(uow: UnitOfWork, catalogs: Catalogs, now: datetime, batch: int = 200) -> int:
     """Expire pending registrations whose hold has ended; returns how many."""
     due = uow.session.scalars(
         select(Registration)
@@ -349,10 +377,9 @@ def expire_holds(uow: UnitOfWork, cache: dict, now: datetime, batch: int = 200) 
         .with_for_update(skip_locked=True)
     ).all()
     if due:
-        _, catalog = current_catalog(uow.session, cache)
+        catalog = catalogs.current(uow.session)
     for registration in due:
-        registration.status = domain.transition(registration.status, "expire")
-        registration.expired_at = now
+        move(uow.session, registration, "expire", now)
         uow.publish("registration_expired", snapshot(registration, catalog))
     uow.commit()
     return len(due)

@@ -1,6 +1,6 @@
 """Registration rules, without a broker or a database."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -12,12 +12,13 @@ from services.registration.domain import (
     Order,
     Refused,
     Status,
-    Usage,
-    check_capacity,
-    holds_seat,
+    limits,
+    limits_taken,
     quote,
     refund_due,
+    refusal_for,
     search_key,
+    seat_change,
     transition,
     vat_included,
 )
@@ -140,22 +141,27 @@ class TestPricing:
         assert refusal(Order("full", discount_code="TEN"), today).code == "code_not_valid_now"
 
 
-class TestCapacity:
-    def test_an_order_within_every_limit_passes(self):
-        check_capacity(CATALOG, Usage(conference=9), Order("full", ("ws-a",)))
+class TestLimits:
+    def test_every_limit_of_the_catalog_has_a_key(self):
+        assert limits(CATALOG) == {
+            "conference": 10, "ticket_type:full": 5, "ticket_type:day": 5,
+            "ticket_type:speaker": 5, "add_on:ws-a": 2, "add_on:ws-b": 2, "add_on:gala": 3,
+            "code:SPEAK": 2, "code:TEN": 5, "code:HUNDRED": 5, "code:BIG": 5}
 
-    @pytest.mark.parametrize("usage, order, field, code", [
-        (Usage(conference=10), Order("day"), "ticket_type", "conference_full"),
-        (Usage(conference=5, ticket_types={"full": 5}), Order("full"), "ticket_type", "sold_out"),
-        (Usage(conference=2, add_ons={"ws-b": 2}), Order("full", ("gala", "ws-b")),
-         "add_ons[1]", "sold_out"),
-        (Usage(conference=2, codes={"SPEAK": 2}), Order("speaker", discount_code="speak"),
-         "discount_code", "code_used_up"),
+    def test_a_registration_takes_the_conference_first_then_its_own_limits(self):
+        assert limits_taken("full", ("ws-a", "gala"), "TEN") == [
+            "conference", "ticket_type:full", "add_on:ws-a", "add_on:gala", "code:TEN"]
+        assert limits_taken("day", (), None) == ["conference", "ticket_type:day"]
+
+    @pytest.mark.parametrize("key, field, code", [
+        ("conference", "ticket_type", "conference_full"),
+        ("ticket_type:full", "ticket_type", "sold_out"),
+        ("add_on:gala", "add_ons[1]", "sold_out"),
+        ("code:TEN", "discount_code", "code_used_up"),
     ])
-    def test_an_order_past_any_limit_is_refused(self, usage, order, field, code):
-        with pytest.raises(Refused) as caught:
-            check_capacity(CATALOG, usage, order)
-        assert (caught.value.field, caught.value.code) == (field, code)
+    def test_a_full_limit_is_blamed_on_its_field(self, key, field, code):
+        refused = refusal_for(key, CATALOG, Order("full", ("ws-a", "gala"), discount_code="TEN"))
+        assert (refused.field, refused.code) == (field, code)
 
 
 class TestStates:
@@ -177,13 +183,16 @@ class TestStates:
         with pytest.raises(InvalidTransition):
             transition(status, action)
 
-    def test_a_pending_hold_frees_its_seat_when_it_ends(self):
-        now = datetime(2027, 1, 1, tzinfo=UTC)
-        assert holds_seat(Status.PENDING_PAYMENT, now + timedelta(seconds=1), now)
-        assert not holds_seat(Status.PENDING_PAYMENT, now, now)
-        assert holds_seat(Status.CONFIRMED, None, now)
-        assert not holds_seat(Status.CANCELLED, None, now)
-        assert not holds_seat(Status.EXPIRED, None, now)
+    @pytest.mark.parametrize("old, new, change", [
+        (Status.PENDING_PAYMENT, Status.CONFIRMED, 0),
+        (Status.PENDING_PAYMENT, Status.EXPIRED, -1),
+        (Status.PENDING_PAYMENT, Status.CANCELLED, -1),
+        (Status.CONFIRMED, Status.CANCELLED, -1),
+        (Status.EXPIRED, Status.CONFIRMED, 1),
+        (Status.EXPIRED, Status.CANCELLED, 0),
+    ])
+    def test_moves_take_or_free_seats(self, old, new, change):
+        assert seat_change(old, new) == change
 
 
 class TestRefundPolicy:
