@@ -7,10 +7,14 @@ Python client set), how long the outbox took to publish every event, that no
 limit was exceeded, and the service's resident memory.
 
     .venv/bin/python bench/registration_rush.py [--requests 1200] [--clients 50]
+                                                [--profile rush.txt]
+
+``--profile`` records the service with py-spy during the rush (collapsed stacks).
 """
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -97,6 +101,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=1200)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--profile", help="write py-spy's collapsed stacks of the rush here")
     args = parser.parse_args()
 
     name = f"bench_{uuid.uuid4().hex[:8]}"
@@ -130,13 +135,22 @@ def main():
         health_seconds, health = timed_requests("GET", "/health", [None] * args.requests,
                                                 args.clients)
         cpu_health = cpu_seconds(service.pid) - cpu_before
+        profiler = args.profile and subprocess.Popen(
+            [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(service.pid),
+             "--rate", "500", "--format", "raw", "--output", args.profile, "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rush_started = time.perf_counter()
+        client_cpu = time.process_time()
         rush_seconds, rush = timed_requests("POST", "/api/registrations",
                                             bodies(args.requests), args.clients)
+        if profiler:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(30)
         with engine.connect() as connection:
             while connection.scalar(select(func.count()).where(
                     OutboxEvent.published_at.is_(None))):
                 time.sleep(0.05)
+        client_cpu = time.process_time() - client_cpu
         relayed_seconds = time.perf_counter() - rush_started
         cpu_rush = cpu_seconds(service.pid) - cpu_before - cpu_health
         rss, peak = memory_mb(service.pid)
@@ -160,6 +174,7 @@ def main():
         print(f"created {created}/{args.requests}; then {len(late)} more: "
               f"{sum(1 for _, s in late if s == 409)} refused (409); registrations stored: "
               f"{held}; seats left: {remaining}")
+        print(f"load generator CPU: {client_cpu * 1000 / args.requests:.2f} ms per registration")
         print(f"every event published {relayed_seconds:.1f} s after the rush began")
         print(f"service memory after the rush: {rss:.0f} MB resident, peak {peak:.0f} MB")
         if created != args.requests or held != args.requests or remaining != 0:

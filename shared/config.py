@@ -4,6 +4,7 @@ Every service gets a nameko config dict built here; extensions read their
 settings from ``container.config`` so tests can hand them a dict instead.
 """
 
+import logging
 import os
 from pathlib import Path
 
@@ -33,6 +34,14 @@ LOCAL_DEFAULTS = {
 # Seconds between the retries of a failing event handler; after the last one
 # the message goes to the handler's dead-letter queue.
 DEFAULT_EVENT_RETRY_DELAYS = (1, 5, 30, 120, 600)
+
+
+class QuietExpectedErrors(logging.Filter):
+    """Drops nameko's "(expected) error handling worker" records: a request refused with
+    a 4xx is the client's mistake, already answered, and needs no traceback in the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("(expected)")
 
 
 def amqp_uri(env=None) -> str:
@@ -68,7 +77,9 @@ def service_config(service: str, env=None, port: int | None = None) -> dict:
             "version": 1,
             "disable_existing_loggers": False,
             "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+            "filters": {"expected": {"()": QuietExpectedErrors}},
+            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                                     "filters": ["expected"]}},
             "root": {"level": env.get("LOG_LEVEL", "INFO"), "handlers": ["console"]},
         },
     }

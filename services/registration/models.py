@@ -138,18 +138,18 @@ def take_places(session: Session, keys: list[str]) -> str | None:
     """Take one place of each limit in ``keys``; return the first that is past its
     capacity (or gone from the catalog), or None. The caller rolls back on a refusal.
 
-    Every registration takes the conference limit, so it is updated first and alone:
-    transactions queue on that row and never lock the others in differing orders.
+    One statement: its subquery locks the rows in key order, so two registrations
+    wanting overlapping limits queue on the first one they share and never deadlock.
     """
-    within = {}
-    for batch in (keys[:1], keys[1:]):
-        if batch:
-            rows = session.execute(
-                update(Limit).where(Limit.key.in_(batch)).values(held=Limit.held + 1)
-                .returning(Limit.key, Limit.held, Limit.capacity)
-                .execution_options(synchronize_session=False)
-            ).all()
-            within.update({key: held <= capacity for key, held, capacity in rows})
+    in_key_order = (select(Limit.key).where(Limit.key.in_(keys)).order_by(Limit.key)
+                    .with_for_update())
+    rows = session.execute(
+        update(Limit).where(Limit.key.in_(in_key_order.scalar_subquery()))
+        .values(held=Limit.held + 1)
+        .returning(Limit.key, Limit.held, Limit.capacity)
+        .execution_options(synchronize_session=False)
+    ).all()
+    within = {key: held <= capacity for key, held, capacity in rows}
     return next((key for key in keys if not within.get(key)), None)
 
 
