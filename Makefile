@@ -29,7 +29,7 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install local-services
-	$(BIN)/python bench/run.py
+	@for benchmark in bench/*.py; do $(BIN)/python $$benchmark || exit 1; done
 
 clean:
 	rm -rf $(VENV) var
