@@ -346,10 +346,13 @@ def confirm_payment(uow: UnitOfWork, catalogs: Catalogs, event: Event, now: date
 
 
 def record_payment_failure(uow: UnitOfWork, event: Event) -> None:
+    """Say why a payment failed, for the delegate to try again; a failure that arrives
+    after a success (events may come out of order) changes nothing."""
     registration = uow.session.get(Registration, event.data.registration_id, with_for_update=True)
     if registration is None or not uow.first_delivery(event):
         return
-    registration.last_payment_error = event.data.reason
+    if registration.status == Status.PENDING_PAYMENT:
+        registration.last_payment_error = event.data.reason
     uow.commit()
 
 

@@ -72,7 +72,8 @@ CatalogCode = Annotated[str, StringConstraints(min_length=1, max_length=48)]
 
 
 class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True,
+                              hide_input_in_errors=True)
 
 
 class RegistrationRequest(Request):
@@ -99,13 +100,8 @@ class RegistrationChange(Request):
     organisation: Text(120) = None
 
 
-class CancelRequest(Request):
-    reason: Text(300) | None = None
-
-
 class OrganiserCancelRequest(Request):
     refund: bool = Field(description="refund everything paid")
-    reason: Text(300) | None = None
 
 
 class AdminQuery(Request):

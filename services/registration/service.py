@@ -8,7 +8,6 @@ from services.registration import operations
 from services.registration.models import Base, CatalogCache
 from services.registration.schemas import (
     AdminQuery,
-    CancelRequest,
     CatalogView,
     OrganiserCancelRequest,
     RegistrationChange,
@@ -80,10 +79,10 @@ class RegistrationService(HttpService):
         return self.view(operations.change(self.db, self.catalogs, registration_id, body,
                                            utcnow()))
 
-    @http("POST", "/api/registrations/<string:registration_id>/cancel", body=CancelRequest,
+    @http("POST", "/api/registrations/<string:registration_id>/cancel",
           summary=f"Cancel one's own registration, refunded as the policy says ({TOKEN_HEADER})",
           responses={200: ("Cancelled", RegistrationView), **DELEGATE_ERRORS})
-    def cancel_registration(self, request, registration_id, body):
+    def cancel_registration(self, request, registration_id):
         self.delegate_registration(request, registration_id)
         return self.view(operations.cancel(self.db, self.catalogs, registration_id, utcnow(),
                                            reason="delegate"))
