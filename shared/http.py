@@ -17,6 +17,7 @@ headers, and keeps query strings (which may hold names) out of the logs.
 
 import json
 import logging
+import re
 from datetime import date, datetime
 from uuid import UUID
 
@@ -214,13 +215,7 @@ class HttpEntrypoint(HttpRequestHandler):
 http = HttpEntrypoint.decorator
 
 
-def _openapi_path(url: str) -> str:
-    parts = []
-    for segment in url.split("/"):
-        if segment.startswith("<") and segment.endswith(">"):
-            segment = "{" + segment[1:-1].split(":")[-1] + "}"
-        parts.append(segment)
-    return "/".join(parts)
+PATH_PARAMETER = re.compile(r"<(?:[^:>]+:)?([^>]+)>")  # werkzeug's <converter:name>
 
 
 def openapi_document(service_cls, title: str, description: str = "") -> dict:
@@ -251,7 +246,7 @@ def openapi_document(service_cls, title: str, description: str = "") -> dict:
                 operation["responses"]["200"] = {"description": "OK"}
             params = [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                for name in _path_params(entrypoint.url)
+                for name in PATH_PARAMETER.findall(entrypoint.url)
             ]
             if entrypoint.query_model is not None:
                 query_schema = entrypoint.query_model.model_json_schema()
@@ -267,7 +262,8 @@ def openapi_document(service_cls, title: str, description: str = "") -> dict:
                     "application/json": {"schema": ref(entrypoint.body_model)}}}
             if entrypoint.roles is not None:
                 operation["security"] = [{"organiser": list(entrypoint.roles)}]
-            paths.setdefault(_openapi_path(entrypoint.url), {})[method.lower()] = operation
+            path = PATH_PARAMETER.sub(r"{\1}", entrypoint.url)
+            paths.setdefault(path, {})[method.lower()] = operation
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"},
@@ -281,11 +277,6 @@ def openapi_document(service_cls, title: str, description: str = "") -> dict:
             "securitySchemes": {"organiser": {"type": "http", "scheme": "bearer"}},
         },
     }
-
-
-def _path_params(url: str) -> list[str]:
-    return [seg[1:-1].split(":")[-1] for seg in url.split("/")
-            if seg.startswith("<") and seg.endswith(">")]
 
 
 class HttpService:
