@@ -13,7 +13,6 @@ themselves know each other only through events and RPC.
 
 import argparse
 import importlib
-import os
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 SERVICES = {
     "registration": "services.registration.service:RegistrationService",
+    "payments": "services.payments.service:PaymentsService",
 }
 STOP_GRACE_SECONDS = 10
 
@@ -131,17 +131,50 @@ def load_catalog(path: str) -> None:
     print(f"catalog version {version} is on sale")
 
 
-def run_everything() -> None:
-    """All services on the local RabbitMQ, each its own process, until Ctrl-C."""
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     import requests
 
-    from shared.config import SERVICE_PORTS, amqp_uri
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url} did not come up: its process exited")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not come up in {seconds:.0f} s")
 
+
+def start_localstripe(api_base: str, webhook_secret: str) -> subprocess.Popen:
+    """localstripe on the port of ``api_base``, with payments' webhook registered."""
+    import requests
+
+    from shared.config import SERVICE_PORTS
+
+    port = api_base.rsplit(":", 1)[1].strip("/")
+    process = subprocess.Popen([str(Path(sys.executable).with_name("localstripe")),
+                                "--port", port], stdout=subprocess.DEVNULL)
+    wait_for(f"{api_base}/v1/", process)
+    requests.post(f"{api_base}/_config/webhooks/payments", timeout=5, data={
+        "url": f"http://127.0.0.1:{SERVICE_PORTS['payments']}/stripe/webhook",
+        "secret": webhook_secret}).raise_for_status()
+    return process
+
+
+def run_everything() -> None:
+    """All services on the local RabbitMQ, each its own process, with localstripe,
+    until Ctrl-C."""
+    from shared.config import SERVICE_PORTS, amqp_uri, service_config
+
+    config = service_config("payments")
     print(f"declared {declare_all_queues(amqp_uri())} queues")
-    processes = {
+    processes = {"localstripe": start_localstripe(config["STRIPE_API_BASE"],
+                                                  config["STRIPE_WEBHOOK_SECRET"])}
+    processes.update({
         name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name])
         for name in SERVICES
-    }
+    })
 
     def stop_all(*_):
         for process in processes.values():
@@ -152,18 +185,12 @@ def run_everything() -> None:
 
     signal.signal(signal.SIGTERM, stop_all)
     signal.signal(signal.SIGINT, stop_all)
+    print(f"{'localstripe':>14}: {config['STRIPE_API_BASE']}  (test cards: 4242424242424242)")
     for name in SERVICES:
         url = f"http://127.0.0.1:{SERVICE_PORTS[name]}"
-        for _ in range(120):
-            if processes[name].poll() is not None:
-                stop_all()
-            try:
-                if requests.get(f"{url}/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.5)
+        wait_for(f"{url}/health", processes[name])
         print(f"{name:>14}: {url}  (API: {url}/openapi.json)")
-    print("Organiser token: ADMIN_TOKEN=" + os.environ.get("ADMIN_TOKEN", "local-admin-token"))
+    print("Organiser token: ADMIN_TOKEN=" + config["ADMIN_TOKEN"])
     print("Ctrl-C stops everything.")
     while all(p.poll() is None for p in processes.values()):
         time.sleep(1)

@@ -95,6 +95,54 @@ class EmailSentData(Contract):
     message_id: str
 
 
+# RPC: registration asks payments to take a registration's payment.
+
+
+class PaymentLine(Contract):
+    description: str
+    amount: int
+
+
+class Organiser(Contract):
+    name: str
+    address: str
+    vat_number: str
+
+
+class Billing(Contract):
+    address: str | None = None
+    vat_number: str | None = None
+    purchase_order: str | None = None
+
+
+class PaymentRequest(Contract):
+    """What payments needs to charge a registration and write its receipt; the amount
+    is the registration service's, never the browser's."""
+
+    registration_id: str
+    reference: str
+    conference_name: str
+    amount: int
+    currency: str
+    vat_rate_percent: str
+    vat_amount: int
+    lines: list[PaymentLine]
+    delegate_name: str
+    organisation: str
+    email: str
+    billing: Billing = Billing()
+    organiser: Organiser
+
+
+class PaymentDetails(Contract):
+    """How the delegate's browser pays: the PaymentIntent and Stripe.js's keys."""
+
+    payment_intent_id: str
+    client_secret: str
+    publishable_key: str
+    status: str
+
+
 @dataclass(frozen=True)
 class EventType:
     source: str

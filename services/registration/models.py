@@ -75,6 +75,9 @@ class Registration(Base):
     email: Mapped[str] = mapped_column(String(254))
     dietary_needs: Mapped[str | None] = mapped_column(Text)
     accessibility_needs: Mapped[str | None] = mapped_column(Text)
+    billing_address: Mapped[str | None] = mapped_column(String(300))
+    billing_vat_number: Mapped[str | None] = mapped_column(String(30))
+    purchase_order: Mapped[str | None] = mapped_column(String(60))
     search_text: Mapped[str] = mapped_column(Text)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -37,13 +37,23 @@ from services.registration.schemas import (
     TicketTypeView,
 )
 from shared.db import UnitOfWork, is_unique_violation
-from shared.events import Delegate, Event, RegistrationCancelledData, RegistrationData
+from shared.events import (
+    Billing,
+    Delegate,
+    Event,
+    Organiser,
+    PaymentLine,
+    PaymentRequest,
+    RegistrationCancelledData,
+    RegistrationData,
+)
 from shared.http import Conflict, InvalidField, NotFound
 
 log = logging.getLogger(__name__)
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CONFLICTS = {"sold_out", "conference_full", "code_used_up", "catalog_changed"}
+BILLING_FIELDS = {"billing_address", "billing_vat_number", "purchase_order"}
 STATUS_TIMES = {Status.CONFIRMED: "confirmed_at", Status.CANCELLED: "cancelled_at",
                 Status.EXPIRED: "expired_at"}
 
@@ -175,7 +185,7 @@ def _register(uow: UnitOfWork, catalogs: Catalogs, request: RegistrationRequest,
         created_at=now,
         add_on_rows=[RegistrationAddOn(add_on=code, position=i)
                      for i, code in enumerate(order.add_ons)],
-        **request.model_dump(include=set(Delegate.model_fields)),
+        **request.model_dump(include=set(Delegate.model_fields) | BILLING_FIELDS),
     )
     registration.search_text = search_text(registration)
     uow.session.add(registration)
@@ -189,6 +199,26 @@ def _register(uow: UnitOfWork, catalogs: Catalogs, request: RegistrationRequest,
         raise api_error(refusal_for(refused, catalog, order))
     uow.commit()
     return registration
+
+
+def payment_request(registration: Registration, catalog: Catalog) -> PaymentRequest:
+    """What payments needs to charge this registration and write its receipt."""
+    organiser = catalog.conference.organiser
+    return PaymentRequest(
+        registration_id=registration.id, reference=registration.reference,
+        conference_name=catalog.conference.name, amount=registration.amount_due,
+        currency=registration.currency, vat_rate_percent=registration.vat_rate_percent,
+        vat_amount=registration.vat_amount,
+        lines=[PaymentLine(description=line["description"], amount=line["amount"])
+               for line in registration.price_lines],
+        delegate_name=" ".join(filter(None, [registration.given_name,
+                                             registration.family_name])),
+        organisation=registration.organisation, email=registration.email,
+        billing=Billing(address=registration.billing_address,
+                        vat_number=registration.billing_vat_number,
+                        purchase_order=registration.purchase_order),
+        organiser=Organiser(name=organiser.name, address=organiser.address,
+                            vat_number=organiser.vat_number))
 
 
 def places_of(registration: Registration) -> list[str]:

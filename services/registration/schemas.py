@@ -89,6 +89,9 @@ class RegistrationRequest(Request):
     accessibility_needs: Text(500) | None = None
     member_code: Code | None = None
     discount_code: Code | None = None
+    billing_address: Text(300) | None = Field(None, description="for the receipt, on one line")
+    billing_vat_number: Text(30) | None = None
+    purchase_order: Text(60) | None = None
 
 
 class RegistrationChange(Request):
@@ -123,6 +126,7 @@ class PaymentView(BaseModel):
     payment_intent_id: str
     client_secret: str
     publishable_key: str
+    status: str
 
 
 class RegistrationView(BaseModel):
@@ -139,6 +143,9 @@ class RegistrationView(BaseModel):
     email: str
     dietary_needs: str | None
     accessibility_needs: str | None
+    billing_address: str | None
+    billing_vat_number: str | None
+    purchase_order: str | None
     price_lines: list[PriceLineView]
     amount_due: int = Field(description="cents, VAT included")
     vat_amount: int

@@ -1,6 +1,10 @@
 """The registration service (port 8000): catalog, registrations, holds, organiser lists."""
 
+import logging
+
+import eventlet
 from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
@@ -10,6 +14,7 @@ from services.registration.schemas import (
     AdminQuery,
     CatalogView,
     OrganiserCancelRequest,
+    PaymentView,
     RegistrationChange,
     RegistrationCreated,
     RegistrationPage,
@@ -19,9 +24,12 @@ from services.registration.schemas import (
 from shared.auth import ADMIN, DESK, is_registration_token, registration_token
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.http import Forbidden, HttpService, Unauthorized, http
+from shared.http import ApiError, Conflict, Forbidden, HttpService, Unauthorized, http
+
+log = logging.getLogger(__name__)
 
 HOLD_SWEEP_SECONDS = 2
+PAYMENT_START_SECONDS = 10
 TOKEN_HEADER = "X-Registration-Token"
 DELEGATE_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
                    404: ("No such registration", None)}
@@ -36,9 +44,22 @@ class RegistrationService(HttpService):
     db = Database(Base.metadata, seed=operations.seed)
     config = Config()
     catalogs = CatalogCache()
+    payments = RpcProxy("payments")
 
     def view(self, registration) -> RegistrationView:
         return RegistrationView.model_validate(registration, from_attributes=True)
+
+    def start_payment(self, registration) -> PaymentView | None:
+        """Ask payments for the PaymentIntent; None if payments does not answer in time
+        (the seats stay held, and the delegate can ask again)."""
+        request = operations.payment_request(registration, self.catalogs.current(self.db.session))
+        try:
+            with eventlet.Timeout(PAYMENT_START_SECONDS):
+                return PaymentView(**self.payments.start_payment(request.model_dump(mode="json")))
+        except (Exception, eventlet.Timeout) as exc:
+            log.warning("payments did not start a payment for %s: %s", registration.id,
+                        type(exc).__name__)
+            return None
 
     def delegate_registration(self, request, registration_id: str):
         registration = operations.find(self.db, registration_id)
@@ -60,10 +81,27 @@ class RegistrationService(HttpService):
           responses={201: ("Registered", RegistrationCreated)})
     def create_registration(self, request, body):
         registration = operations.register(self.db, self.catalogs, body, utcnow())
+        payment = self.start_payment(registration) if registration.amount_due else None
         return 201, RegistrationCreated(
             **self.view(registration).model_dump(),
             token=registration_token(self.config["SECRET_KEY"], registration.id),
+            payment=payment,
         )
+
+    @http("POST", "/api/registrations/<string:registration_id>/payment",
+          summary=f"Start, or start again, paying a pending registration ({TOKEN_HEADER})",
+          responses={200: ("How to pay", PaymentView), **DELEGATE_ERRORS,
+                     409: ("Nothing to pay", None), 503: ("Payments is unavailable", None)})
+    def pay_registration(self, request, registration_id):
+        registration = self.delegate_registration(request, registration_id)
+        if registration.status != "pending_payment" or not registration.amount_due:
+            raise Conflict(f"This registration is {registration.status}; nothing is due.",
+                           "status", code="nothing_due")
+        payment = self.start_payment(registration)
+        if payment is None:
+            raise ApiError("Payments cannot be reached just now; please try again shortly.",
+                           code="payments_unavailable", status=503)
+        return payment
 
     @http("GET", "/api/registrations/<string:registration_id>",
           summary=f"A delegate's own registration ({TOKEN_HEADER})",

@@ -1,0 +1,59 @@
+"""Rules of payments: what a Stripe report does to a payment, what may be refunded.
+Pure: no I/O, no clock."""
+
+from enum import StrEnum
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"                  # waiting for the delegate's card
+    REQUIRES_ACTION = "requires_action"  # 3-D Secure, waiting for the delegate's bank
+    FAILED = "failed"                    # the last try was declined; the delegate may try again
+    SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
+
+
+# Where a PaymentIntent's own status puts our payment (a declined try leaves the intent
+# in requires_payment_method with its last_payment_error set: see ``observed_status``).
+INTENT_STATUSES = {
+    "requires_payment_method": PaymentStatus.PENDING,
+    "requires_confirmation": PaymentStatus.PENDING,
+    "processing": PaymentStatus.PENDING,
+    "requires_capture": PaymentStatus.PENDING,
+    "requires_action": PaymentStatus.REQUIRES_ACTION,
+    "succeeded": PaymentStatus.SUCCEEDED,
+    "canceled": PaymentStatus.CANCELED,
+}
+OPEN = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.FAILED)
+
+
+def observed_status(intent_status: str, has_error: bool) -> PaymentStatus:
+    status = INTENT_STATUSES.get(intent_status, PaymentStatus.PENDING)
+    return PaymentStatus.FAILED if status == PaymentStatus.PENDING and has_error else status
+
+
+def settle(current: PaymentStatus, observed: PaymentStatus) -> PaymentStatus | None:
+    """The payment's new status when Stripe reports ``observed``, or None if nothing
+    changes. A success is final: a failure reported after it (events arrive in any
+    order) changes nothing."""
+    if current in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED) or current == observed:
+        return None
+    return observed
+
+
+class RefundRefused(ValueError):
+    pass
+
+
+def refund_amount(requested: int | None, paid: int, refunded: int) -> int:
+    """How much to refund: what is asked (all that is left by default), never more."""
+    left = paid - refunded
+    amount = left if requested is None else requested
+    if left <= 0:
+        raise RefundRefused("Everything paid has been refunded already.")
+    if not 0 < amount <= left:
+        raise RefundRefused(f"The refund must be between 1 and {left} cents.")
+    return amount
+
+
+def receipt_number(prefix: str, sequence: int) -> str:
+    return f"{prefix}-R-{sequence:06d}"

@@ -1,0 +1,71 @@
+"""Stripe, through the official SDK: the few calls payments makes, as a dependency."""
+
+from dataclasses import dataclass
+
+import stripe
+from nameko.extensions import DependencyProvider
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    client_secret: str
+    status: str
+    amount: int
+    amount_received: int
+    currency: str
+    metadata: dict
+    error: str | None  # the last try's decline reason
+
+
+def intent_from(obj) -> Intent:
+    """Our plain view of a PaymentIntent (an SDK object or the dict in a webhook event)."""
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    error = obj.get("last_payment_error") or None
+    return Intent(
+        id=obj["id"], client_secret=obj.get("client_secret") or "", status=obj["status"],
+        amount=obj["amount"], amount_received=obj.get("amount_received") or 0,
+        currency=obj["currency"], metadata=dict(obj.get("metadata") or {}),
+        error=(error.get("code") or error.get("message") or "declined") if error else None,
+    )
+
+
+class Stripe:
+    def __init__(self, client: stripe.StripeClient, webhook_secret: str):
+        self.client = client
+        self.webhook_secret = webhook_secret
+
+    def create_intent(self, amount: int, currency: str, metadata: dict,
+                      idempotency_key: str) -> Intent:
+        return intent_from(self.client.v1.payment_intents.create(
+            params={"amount": amount, "currency": currency.lower(), "metadata": metadata,
+                    "payment_method_types": ["card"]},
+            options={"idempotency_key": idempotency_key}))
+
+    def retrieve_intent(self, intent_id: str) -> Intent:
+        return intent_from(self.client.v1.payment_intents.retrieve(intent_id))
+
+    def cancel_intent(self, intent_id: str) -> None:
+        self.client.v1.payment_intents.cancel(intent_id)
+
+    def refund(self, intent_id: str, amount: int, idempotency_key: str) -> tuple[str, int]:
+        refund = self.client.v1.refunds.create(
+            params={"payment_intent": intent_id, "amount": amount},
+            options={"idempotency_key": idempotency_key})
+        return refund.id, refund.amount
+
+    def webhook_event(self, payload: bytes, signature: str | None):
+        """The event Stripe signed; raises ValueError or SignatureVerificationError."""
+        return stripe.Webhook.construct_event(payload, signature, self.webhook_secret)
+
+
+class StripeGateway(DependencyProvider):
+    def setup(self):
+        config = self.container.config
+        client = stripe.StripeClient(
+            config["STRIPE_API_KEY"], base_addresses={"api": config["STRIPE_API_BASE"]},
+            max_network_retries=2)
+        self.stripe = Stripe(client, config["STRIPE_WEBHOOK_SECRET"])
+
+    def get_dependency(self, worker_ctx):
+        return self.stripe
