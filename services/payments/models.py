@@ -44,6 +44,7 @@ class Refund(Base):
     __tablename__ = "refunds"
 
     refund_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
     amount: Mapped[int]
     reason: Mapped[str] = mapped_column(String(200))

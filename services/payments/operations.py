@@ -33,12 +33,17 @@ def details(payment: Payment, publishable_key: str) -> PaymentDetails:
 def start_payment(uow: UnitOfWork, stripe: Stripe, request: PaymentRequest,
                   publishable_key: str) -> PaymentDetails:
     """The PaymentIntent the delegate pays with: the open one for this amount if there is
-    one (a declined card is tried again on the same intent), else a new one."""
+    one, else a new one. After a decline the failed intent is cancelled and a new one
+    made, so that no old page can ever charge the delegate a second time."""
     payment = latest_payment(uow.session, request.registration_id)
     if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
         raise Conflict("This registration is paid already.", code="already_paid")
-    if payment is not None and payment.status in OPEN and payment.amount == request.amount:
+    reusable = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
+    if payment is not None and payment.status in reusable and payment.amount == request.amount:
         return details(payment, publishable_key)
+    if payment is not None and payment.status in OPEN:
+        stripe.cancel_intent(payment.payment_intent_id)
+        payment.status = PaymentStatus.CANCELED
     attempt = payment.attempt + 1 if payment else 1
     intent = stripe.create_intent(
         request.amount, request.currency,
@@ -136,11 +141,16 @@ def refund(uow: UnitOfWork, stripe: Stripe, registration_id: str, amount: int | 
            reason: str, idempotency_key: str | None = None) -> Refund:
     """Refund part or all of a registration's payment, and say so on the bus.
 
-    Without an idempotency key, one is made from the payment's state, so that the same
-    request sent twice (a double click) is one refund at Stripe."""
+    A request repeated with the same idempotency key is answered with the first refund.
+    Without a key, one is made from the payment's state and the amount."""
     payment = latest_payment(uow.session, registration_id, lock=True)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
         raise NotFound("This registration has no payment to refund.", "registration_id")
+    done = idempotency_key and uow.session.scalars(
+        select(Refund).where(Refund.idempotency_key == idempotency_key)).first()
+    if done:
+        uow.rollback()
+        return done
     try:
         amount = domain.refund_amount(amount, payment.amount_received, payment.amount_refunded)
     except RefundRefused as refused:
@@ -149,10 +159,11 @@ def refund(uow: UnitOfWork, stripe: Stripe, registration_id: str, amount: int | 
         f"refund-{payment.payment_intent_id}-after-{payment.amount_refunded}-of-{amount}")
     refund_id, refunded = stripe.refund(payment.payment_intent_id, amount, idempotency_key)
     existing = uow.session.get(Refund, refund_id)
-    if existing is not None:
+    if existing is not None:  # Stripe recognised the key and answered with the first refund
         uow.rollback()
         return existing
-    record = Refund(refund_id=refund_id, payment_id=payment.id, amount=refunded, reason=reason)
+    record = Refund(refund_id=refund_id, idempotency_key=idempotency_key, payment_id=payment.id,
+                    amount=refunded, reason=reason)
     uow.session.add(record)
     payment.amount_refunded += refunded
     uow.publish("payment_refunded", {

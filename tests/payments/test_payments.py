@@ -1,0 +1,248 @@
+"""Declines and retries, 3-D Secure, forged and replayed webhooks, lost webhooks,
+payments after a hold expired, refunds and receipts, through localstripe."""
+
+import hashlib
+import hmac
+import io
+import json
+import time
+import uuid
+
+import eventlet
+import pytest
+import requests
+from pypdf import PdfReader
+
+from tests.conftest import wait_until
+from tests.payments.conftest import WEBHOOK_SECRET
+from tests.registration.conftest import register
+
+SHORT_HOLDS = {"conference": {"capacity": 1, "hold_minutes": 0.02}}
+
+
+def signed(payload: bytes, timestamp: int | None = None, secret: str = WEBHOOK_SECRET) -> dict:
+    """The Stripe-Signature header Stripe would send with ``payload``."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return {"Stripe-Signature": f"t={timestamp},v1={mac.hexdigest()}",
+            "Content-Type": "application/json"}
+
+
+def succeeded_event(stack, intent_id: str) -> bytes:
+    intent = stack.stripe.v1.payment_intents.retrieve(intent_id).to_dict()
+    return json.dumps({"id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event",
+                       "type": "payment_intent.succeeded", "api_version": "2020-08-27",
+                       "created": int(time.time()), "data": {"object": intent}}).encode()
+
+
+def payments_of(stack, created) -> list[dict]:
+    return stack.payments.get(f"/api/admin/registrations/{created['id']}/payments",
+                              headers=stack.payments.as_admin()).json()["items"]
+
+
+class TestCards:
+    def test_a_declined_card_then_a_good_one_confirms_with_one_charge(self, stack, listen):
+        events = listen("payments")
+        created = register(stack.registration)
+        assert stack.pay(created["payment"], "declined").startswith("declined")
+        [failed] = events.wait_for("payment_failed", created["id"])
+        assert failed["data"]["reason"]
+        seen = wait_until(lambda: (s := stack.status(created))["last_payment_error"] and s)
+        assert seen["status"] == "pending_payment"
+
+        again = stack.registration.post(f"/api/registrations/{created['id']}/payment",
+                                        headers={"X-Registration-Token": created["token"]})
+        assert again.status_code == 200
+        declined_intent = created["payment"]["payment_intent_id"]
+        assert again.json()["payment_intent_id"] != declined_intent
+        assert stack.stripe.v1.payment_intents.retrieve(declined_intent).status == "canceled"
+        assert stack.pay(again.json()) == "succeeded"
+        stack.wait_for_status(created, "confirmed")
+        declined, paid = payments_of(stack, created)
+        assert (declined["status"], paid["status"]) == ("canceled", "succeeded")
+        assert paid["amount_received"] == created["amount_due"]
+        assert len(events.of_type("payment_succeeded", created["id"])) == 1
+
+        paid = stack.registration.post(f"/api/registrations/{created['id']}/payment",
+                                       headers={"X-Registration-Token": created["token"]})
+        assert paid.status_code == 409 and paid.json()["error"]["code"] == "nothing_due"
+
+    def test_a_3d_secure_card_leaves_the_payment_awaiting_the_bank(self, stack):
+        created = register(stack.registration)
+        assert stack.pay(created["payment"], "3ds") == "requires_action"
+        wait_until(lambda: payments_of(stack, created)[0]["status"] == "requires_action",
+                   timeout=15, message="reconciliation to see requires_action")
+        assert stack.status(created)["status"] == "pending_payment"
+
+
+class TestWebhooks:
+    @pytest.mark.lost_webhooks
+    def test_a_forged_or_stale_signature_is_refused_and_changes_nothing(self, stack, listen):
+        events = listen("payments")
+        created = register(stack.registration)
+        stack.pay(created["payment"])
+        payload = succeeded_event(stack, created["payment"]["payment_intent_id"])
+        tampered = payload.replace(b'"amount": ', b'"amount": 1')
+        for body, headers in [
+            (payload, signed(payload, secret="whsec_guessed")),          # forged
+            (payload, signed(payload, timestamp=int(time.time()) - 3600)),  # stale, replayed
+            (payload, {"Content-Type": "application/json"}),               # unsigned
+            (tampered, signed(payload)),                                  # changed after signing
+        ]:
+            response = stack.payments.post("/stripe/webhook", data=body, headers=headers)
+            assert response.status_code == 400, response.text
+            assert response.json()["error"]["code"] == "invalid_signature"
+        assert payments_of(stack, created)[0]["status"] == "pending"
+        assert stack.status(created)["status"] == "pending_payment"
+        assert events.drain() == []
+
+    @pytest.mark.lost_webhooks
+    def test_the_same_webhook_twice_confirms_once_with_one_receipt(self, stack, listen):
+        events = listen("payments")
+        created = register(stack.registration)
+        stack.pay(created["payment"])
+        payload = succeeded_event(stack, created["payment"]["payment_intent_id"])
+        pool = eventlet.GreenPool()
+        answers = list(pool.imap(lambda _: stack.payments.post(
+            "/stripe/webhook", data=payload, headers=signed(payload)), range(3)))
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        later = stack.payments.post("/stripe/webhook", data=payload, headers=signed(payload))
+        assert later.json()["outcome"] == "replay"
+        stack.wait_for_status(created, "confirmed")
+        [payment] = payments_of(stack, created)
+        assert payment["receipt_number"] == "ECS27-R-000001"
+        assert len(events.of_type("payment_succeeded", created["id"])) == 1
+
+    @pytest.mark.lost_webhooks
+    def test_a_lost_webhook_is_settled_by_reconciliation(self, stack):
+        created = register(stack.registration)
+        assert stack.pay(created["payment"]) == "succeeded"
+        stack.wait_for_status(created, "confirmed", timeout=20)
+
+
+class TestAfterTheHold:
+    @pytest.mark.catalog(**SHORT_HOLDS)
+    def test_a_payment_after_expiry_confirms_while_the_seat_is_free(self, stack, listen):
+        events = listen("registration")
+        created = register(stack.registration)
+        events.wait_for("registration_expired", created["id"], timeout=15)
+        assert stack.pay(created["payment"]) == "succeeded"
+        stack.wait_for_status(created, "confirmed")
+
+    @pytest.mark.catalog(**SHORT_HOLDS)
+    def test_a_payment_after_expiry_is_refunded_when_the_seat_is_gone(self, stack, listen):
+        registrations, payments = listen("registration"), listen("payments")
+        late = register(stack.registration)
+        registrations.wait_for("registration_expired", late["id"], timeout=15)
+        register(stack.registration, email="quick@example.org", ticket_type="speaker",
+                 discount_code="SPEAKER27", add_ons=[])
+        assert stack.pay(late["payment"]) == "succeeded"
+        [refunded] = payments.wait_for("payment_refunded", late["id"])
+        assert refunded["data"]["amount"] == late["amount_due"]
+        assert refunded["data"]["fully_refunded"]
+        seen = wait_until(lambda: (s := stack.status(late))["amount_refunded"] and s)
+        assert seen["status"] == "cancelled" and seen["amount_refunded"] == late["amount_due"]
+        refunds = stack.stripe.v1.refunds.list(params={
+            "payment_intent": late["payment"]["payment_intent_id"]}).data
+        assert [r.amount for r in refunds] == [late["amount_due"]]
+
+
+class TestRefunds:
+    def paid(self, stack):
+        created = register(stack.registration)
+        stack.pay(created["payment"])
+        stack.wait_for_status(created, "confirmed")
+        return created
+
+    def test_a_partial_then_a_full_refund(self, stack, listen):
+        events = listen("payments")
+        created = self.paid(stack)
+        path = f"/api/admin/registrations/{created['id']}/refund"
+        partial = stack.payments.post(path, json={"amount": 1000, "reason": "no gala dinner"},
+                                      headers={**stack.payments.as_admin(),
+                                               "Idempotency-Key": "form-1"})
+        assert partial.status_code == 201, partial.text
+        again = stack.payments.post(path, json={"amount": 1000, "reason": "no gala dinner"},
+                                    headers={**stack.payments.as_admin(),
+                                             "Idempotency-Key": "form-1"})
+        assert again.json()["refund_id"] == partial.json()["refund_id"]
+        wait_until(lambda: stack.status(created)["amount_refunded"] == 1000)
+        assert stack.status(created)["status"] == "confirmed"
+
+        too_much = stack.payments.post(path, json={"amount": created["amount_due"]},
+                                       headers=stack.payments.as_admin())
+        assert too_much.status_code == 422 and too_much.json()["error"]["field"] == "amount"
+        rest = stack.payments.post(path, json={}, headers=stack.payments.as_admin())
+        assert rest.status_code == 201 and rest.json()["amount"] == created["amount_due"] - 1000
+        stack.wait_for_status(created, "cancelled")
+        refunded = events.wait_for("payment_refunded", created["id"], count=2)
+        assert [e["data"]["fully_refunded"] for e in refunded] == [False, True]
+        assert stack.payments.post(path, json={}, headers=stack.payments.as_admin()
+                                   ).status_code == 422
+
+    def test_refunds_are_for_the_admin_only(self, stack):
+        created = self.paid(stack)
+        path = f"/api/admin/registrations/{created['id']}/refund"
+        assert stack.payments.post(path, json={}).status_code == 401
+        assert stack.payments.post(path, json={}, headers=stack.payments.as_desk()
+                                   ).status_code == 403
+        assert stack.payments.post(path, json={"amount": -5}, headers=stack.payments.as_admin()
+                                   ).status_code == 422
+        unpaid = register(stack.registration, email="unpaid@example.org")
+        assert stack.payments.post(f"/api/admin/registrations/{unpaid['id']}/refund", json={},
+                                   headers=stack.payments.as_admin()).status_code == 404
+
+    def test_a_delegate_cancelling_within_the_policy_is_refunded(self, stack, listen):
+        events = listen("payments")
+        created = self.paid(stack)
+        stack.registration.post(f"/api/registrations/{created['id']}/cancel",
+                                headers={"X-Registration-Token": created["token"]})
+        [refunded] = events.wait_for("payment_refunded", created["id"])
+        assert refunded["data"]["amount"] == created["amount_due"]  # full refund until April
+
+
+class TestReceipts:
+    def test_the_receipt_pdf(self, stack):
+        created = register(stack.registration, billing_address="Rue de la Loi 1, Bruxelles",
+                           billing_vat_number="BE0123456789", purchase_order="PO-77")
+        pdf_path = f"/api/receipts/{created['id']}.pdf"
+        headers = {"X-Registration-Token": created["token"]}
+        assert stack.payments.get(pdf_path, headers=headers).status_code == 404
+        stack.pay(created["payment"])
+        stack.wait_for_status(created, "confirmed")
+        response = stack.payments.get(pdf_path, headers=headers)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "application/pdf"
+        text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+        for expected in ["ECS27-R-000001", "Łukasz Żółć", "Copernicus Science Centre",
+                         created["reference"], "BE0123456789", "PO-77", "25.5%",
+                         f"EUR {created['amount_due'] / 100:,.2f}"]:
+            assert expected in text, expected
+        assert stack.payments.get(pdf_path, headers={"X-Registration-Token": "forged"}
+                                  ).status_code == 403
+
+
+@pytest.mark.postgres
+def test_receipt_numbers_have_no_gaps_under_concurrent_payments(
+        start_service, amqp_uri, postgres_url, localstripe_url, stripe_client, webhook,
+        payments_config, tmp_path, catalog_file):
+    from services.payments.service import PaymentsService
+    from services.registration.service import RegistrationService
+    from tests.conftest import make_config
+    from tests.payments.conftest import Stack
+
+    payments_config["DATABASE_URL"] = postgres_url
+    _, payments = start_service(PaymentsService, payments_config)
+    _, registration = start_service(RegistrationService, make_config(
+        "registration", amqp_uri, f"sqlite:///{tmp_path / 'registration.db'}",
+        CATALOG_FILE=str(catalog_file())))
+    webhook(payments_config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1])
+    stack = Stack(registration, payments, None, stripe_client)
+    created = [register(registration, email=f"d{n}@example.org") for n in range(12)]
+    pool = eventlet.GreenPool()
+    assert set(pool.imap(lambda c: stack.pay(c["payment"]), created)) == {"succeeded"}
+    for c in created:
+        stack.wait_for_status(c, "confirmed", timeout=30)
+    numbers = sorted(payments_of(stack, c)[0]["receipt_number"] for c in created)
+    assert numbers == [f"ECS27-R-{n:06d}" for n in range(1, 13)]
+    requests.delete(f"{localstripe_url}/_config/data", timeout=5)
