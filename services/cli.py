@@ -6,6 +6,7 @@
     conference catalog load catalog.yaml        put a changed catalog on sale
     conference watch                            print events as they pass (no personal data)
     conference dead-letters [--replay]          what failed for good; send it round again
+    conference pay pi_... [--card 4242...]      pay with a test card, as Stripe.js would
 
 This module is the only place that knows every service; the services
 themselves know each other only through events and RPC.
@@ -113,6 +114,25 @@ def watch(amqp_uri: str) -> None:
                 connection.drain_events()
 
 
+TEST_CARDS = {"ok": "4242424242424242", "declined": "4000000000000341",
+              "3ds": "4000002500003155"}
+
+
+def pay_with_test_card(client, intent_id: str, card: str = "ok") -> str:
+    """What Stripe.js does with a card form, against localstripe: attach the card to the
+    PaymentIntent and confirm it; the intent's status, or why the card was declined."""
+    import stripe
+
+    method = client.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": TEST_CARDS.get(card, card), "exp_month": 12, "exp_year": 2030,
+        "cvc": "123"}})
+    client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
+    try:
+        return client.v1.payment_intents.confirm(intent_id).status
+    except stripe.CardError as declined:
+        return f"declined: {declined.code}"
+
+
 def load_catalog(path: str) -> None:
     from sqlalchemy.orm import Session
 
@@ -153,8 +173,10 @@ def start_localstripe(api_base: str, webhook_secret: str) -> subprocess.Popen:
     from shared.config import SERVICE_PORTS
 
     port = api_base.rsplit(":", 1)[1].strip("/")
-    process = subprocess.Popen([str(Path(sys.executable).with_name("localstripe")),
-                                "--port", port], stdout=subprocess.DEVNULL)
+    Path("var").mkdir(exist_ok=True)
+    with open("var/localstripe.log", "ab") as log:
+        process = subprocess.Popen([str(Path(sys.executable).with_name("localstripe")),
+                                    "--port", port], stdout=log, stderr=log)
     wait_for(f"{api_base}/v1/", process)
     requests.post(f"{api_base}/_config/webhooks/payments", timeout=5, data={
         "url": f"http://127.0.0.1:{SERVICE_PORTS['payments']}/stripe/webhook",
@@ -185,7 +207,8 @@ def run_everything() -> None:
 
     signal.signal(signal.SIGTERM, stop_all)
     signal.signal(signal.SIGINT, stop_all)
-    print(f"{'localstripe':>14}: {config['STRIPE_API_BASE']}  (test cards: 4242424242424242)")
+    print(f"{'localstripe':>14}: {config['STRIPE_API_BASE']}  (log: var/localstripe.log; "
+          "pay: conference pay pi_...)")
     for name in SERVICES:
         url = f"http://127.0.0.1:{SERVICE_PORTS[name]}"
         wait_for(f"{url}/health", processes[name])
@@ -210,6 +233,9 @@ def main(argv=None) -> None:
     catalog_load = catalog_commands.add_parser("load", help="put a catalog file on sale")
     catalog_load.add_argument("path")
     commands.add_parser("watch", help="print events as they pass")
+    pay = commands.add_parser("pay", help="pay a PaymentIntent with a test card (localstripe)")
+    pay.add_argument("payment_intent_id")
+    pay.add_argument("--card", default="ok", help="ok, declined, 3ds, or a card number")
     dead = commands.add_parser("dead-letters", help="count, or replay, dead-lettered events")
     dead.add_argument("--replay", action="store_true", help="send them to their handler again")
     args = parser.parse_args(argv)
@@ -220,6 +246,15 @@ def main(argv=None) -> None:
         run_everything()
     elif args.command == "catalog":
         load_catalog(args.path)
+    elif args.command == "pay":
+        import stripe
+
+        from shared.config import service_config
+
+        config = service_config("payments")
+        client = stripe.StripeClient(config["STRIPE_API_KEY"],
+                                     base_addresses={"api": config["STRIPE_API_BASE"]})
+        print(pay_with_test_card(client, args.payment_intent_id, args.card))
     else:
         from shared.config import amqp_uri
 

@@ -1,5 +1,6 @@
 """The payments service (port 8001): Stripe PaymentIntents, webhooks, refunds, receipts."""
 
+import base64
 from datetime import timedelta
 
 from eventlet import tpool
@@ -45,6 +46,12 @@ class PaymentsService(HttpService):
             self.db, self.stripe, PaymentRequest.model_validate(request),
             self.config["STRIPE_PUBLISHABLE_KEY"]).model_dump()
 
+    @rpc
+    def receipt_pdf(self, registration_id: str) -> str:
+        """A paid registration's receipt, as base64 PDF (RPC, for the confirmation email)."""
+        receipt = operations.receipt(self.db, registration_id)
+        return base64.b64encode(tpool.execute(render_receipt, receipt)).decode()
+
     @http("POST", "/stripe/webhook", summary="Stripe's signed events (Stripe-Signature)")
     def stripe_webhook(self, request):
         outcome = operations.handle_webhook(
@@ -81,7 +88,7 @@ class PaymentsService(HttpService):
 
     @http("GET", "/api/receipts/<string:registration_id>.pdf",
           summary=f"The receipt of a paid registration, as PDF ({TOKEN_HEADER})")
-    def receipt_pdf(self, request, registration_id):
+    def download_receipt(self, request, registration_id):
         if not is_registration_token(self.config["SECRET_KEY"], registration_id,
                                      request.headers.get(TOKEN_HEADER)):
             raise Forbidden("This token does not open this registration.", TOKEN_HEADER)

@@ -9,13 +9,12 @@ import pytest
 import requests
 import stripe
 
+from services.cli import pay_with_test_card
 from services.payments.service import PaymentsService
 from services.registration.service import RegistrationService
 from tests.conftest import free_port, make_config, wait_until
 
 WEBHOOK_SECRET = "whsec_test_secret_for_the_suite"
-CARDS = {"ok": "4242424242424242", "declined": "4000000000000341",
-         "3ds": "4000002500003155"}
 
 
 @pytest.fixture(scope="session")
@@ -47,23 +46,14 @@ def stripe_client(localstripe_url):
 class Stack:
     """Registration and payments running together; Stripe's webhook pointed at payments."""
 
-    def __init__(self, registration, payments, payments_container, stripe_client):
+    def __init__(self, registration, payments, stripe_client, amqp_uri):
         self.registration = registration
         self.payments = payments
-        self.payments_container = payments_container
         self.stripe = stripe_client
+        self.amqp_uri = amqp_uri
 
     def pay(self, payment: dict, card: str = "ok") -> str:
-        """What Stripe.js does with the card form: attach a card and confirm."""
-        method = self.stripe.v1.payment_methods.create(params={
-            "type": "card", "card": {"number": CARDS.get(card, card), "exp_month": 12,
-                                     "exp_year": 2030, "cvc": "123"}})
-        intents = self.stripe.v1.payment_intents
-        intents.update(payment["payment_intent_id"], params={"payment_method": method.id})
-        try:
-            return intents.confirm(payment["payment_intent_id"]).status
-        except stripe.CardError as declined:
-            return f"declined: {declined.code}"
+        return pay_with_test_card(self.stripe, payment["payment_intent_id"], card)
 
     def status(self, created: dict) -> dict:
         return self.registration.get(f"/api/registrations/{created['id']}", headers={
@@ -105,8 +95,8 @@ def stack(start_service, amqp_uri, tmp_path, catalog_file, stripe_client, webhoo
     registration_config = make_config(
         "registration", amqp_uri, f"sqlite:///{tmp_path / 'registration.db'}",
         CATALOG_FILE=str(catalog))
-    container, payments = start_service(PaymentsService, payments_config)
+    _, payments = start_service(PaymentsService, payments_config)
     _, registration = start_service(RegistrationService, registration_config)
     lost = request.node.get_closest_marker("lost_webhooks")
     webhook(None if lost else payments_config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1])
-    return Stack(registration, payments, container, stripe_client)
+    return Stack(registration, payments, stripe_client, amqp_uri)

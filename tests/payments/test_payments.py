@@ -1,6 +1,7 @@
 """Declines and retries, 3-D Secure, forged and replayed webhooks, lost webhooks,
 payments after a hold expired, refunds and receipts, through localstripe."""
 
+import base64
 import hashlib
 import hmac
 import io
@@ -11,6 +12,7 @@ import uuid
 import eventlet
 import pytest
 import requests
+from nameko.standalone.rpc import ServiceRpcProxy
 from pypdf import PdfReader
 
 from tests.conftest import wait_until
@@ -112,6 +114,21 @@ class TestWebhooks:
         [payment] = payments_of(stack, created)
         assert payment["receipt_number"] == "ECS27-R-000001"
         assert len(events.of_type("payment_succeeded", created["id"])) == 1
+
+    @pytest.mark.lost_webhooks
+    def test_a_failure_arriving_after_the_success_undoes_nothing(self, stack, listen):
+        events = listen("payments")
+        created = register(stack.registration)
+        stack.pay(created["payment"])
+        success = succeeded_event(stack, created["payment"]["payment_intent_id"])
+        failure = success.replace(b"payment_intent.succeeded", b"payment_intent.payment_failed")
+        failure = failure.replace(json.loads(success)["id"].encode(), b"evt_late_failure")
+        for payload in (success, failure):
+            assert stack.payments.post("/stripe/webhook", data=payload,
+                                       headers=signed(payload)).status_code == 200
+        stack.wait_for_status(created, "confirmed")
+        assert payments_of(stack, created)[0]["status"] == "succeeded"
+        assert events.of_type("payment_failed") == []
 
     @pytest.mark.lost_webhooks
     def test_a_lost_webhook_is_settled_by_reconciliation(self, stack):
@@ -220,6 +237,9 @@ class TestReceipts:
             assert expected in text, expected
         assert stack.payments.get(pdf_path, headers={"X-Registration-Token": "forged"}
                                   ).status_code == 403
+        with ServiceRpcProxy("payments", {"AMQP_URI": stack.amqp_uri}) as payments:
+            attached = base64.b64decode(payments.receipt_pdf(created["id"]))
+        assert PdfReader(io.BytesIO(attached)).pages[0].extract_text() == text
 
 
 @pytest.mark.postgres
@@ -237,7 +257,7 @@ def test_receipt_numbers_have_no_gaps_under_concurrent_payments(
         "registration", amqp_uri, f"sqlite:///{tmp_path / 'registration.db'}",
         CATALOG_FILE=str(catalog_file())))
     webhook(payments_config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1])
-    stack = Stack(registration, payments, None, stripe_client)
+    stack = Stack(registration, payments, stripe_client, amqp_uri)
     created = [register(registration, email=f"d{n}@example.org") for n in range(12)]
     pool = eventlet.GreenPool()
     assert set(pool.imap(lambda c: stack.pay(c["payment"]), created)) == {"succeeded"}
