@@ -1,15 +1,20 @@
-"""The registration opening rush: 1,200 registrations from 50 concurrent clients
-against one registration instance on PostgreSQL.
+"""The registration opening rush: 1,200 registrations with payment from 50 concurrent
+clients against one registration instance on PostgreSQL, then every delegate paying.
 
-Prints the latency of POST /api/registrations beside GET /health on the same
-server in the same run (the floor this machine, nameko's HTTP server and this
-Python client set), how long the outbox took to publish every event, that no
-limit was exceeded, and the service's resident memory.
+Runs registration and payments (each its own process and PostgreSQL database) and
+localstripe, and prints:
+- the latency of POST /api/registrations (which also makes each registration's
+  PaymentIntent through payments) beside GET /health on the same server in the same
+  run: the floor set by this machine, nameko's HTTP server and this Python client;
+- that no limit was exceeded;
+- how long after the first card payment every registration was confirmed (Stripe
+  webhook -> payments -> RabbitMQ -> registration);
+- each service's resident memory.
 
     .venv/bin/python bench/registration_rush.py [--requests 1200] [--clients 50]
                                                 [--profile rush.txt]
 
-``--profile`` records the service with py-spy during the rush (collapsed stacks).
+``--profile`` records the registration service with py-spy during the rush.
 """
 
 import argparse
@@ -18,25 +23,28 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import requests
+import stripe
 import yaml
 from sqlalchemy import create_engine, func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from services.cli import pay_with_test_card  # noqa: E402
 from services.registration.models import Registration  # noqa: E402
-from shared.db import OutboxEvent  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 RABBIT_API = os.environ.get("BENCH_RABBIT_API", "http://guest:guest@127.0.0.1:15672/api")
-PORT = 8090
+PORTS = {"registration": 8090, "payments": 8091, "localstripe": 8092}
+BIN = Path(sys.executable).parent
 # How 1,200 delegates spread over the seeded catalog's ticket types and workshops.
 TICKET_MIX = [("full", 850), ("day-thursday", 120), ("day-friday", 120), ("day-saturday", 80),
               ("young-professional", 30)]
@@ -60,23 +68,31 @@ def bodies(count: int) -> list[dict]:
     return result
 
 
-def timed_requests(method: str, path: str, payloads: list, clients: int):
-    """Send every payload with ``clients`` concurrent keep-alive connections."""
-    sessions: dict = {}
+def timed(work, items: list, clients: int):
+    """``work(item)`` for every item on ``clients`` threads: (seconds, [(latency, result)])."""
 
-    def one(payload):
-        import threading
-
-        session = sessions.setdefault(threading.get_ident(), requests.Session())
+    def one(item):
         started = time.perf_counter()
-        response = session.request(method, f"http://127.0.0.1:{PORT}{path}", json=payload,
-                                   timeout=60)
-        return time.perf_counter() - started, response.status_code
+        result = work(item)
+        return time.perf_counter() - started, result
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        results = list(pool.map(one, payloads))
+        results = list(pool.map(one, items))
     return time.perf_counter() - started, results
+
+
+def http_client(port: int):
+    """A function sending one request on this thread's keep-alive connection."""
+    local = threading.local()
+
+    def send(method: str, path: str, body=None):
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        return local.session.request(method, f"http://127.0.0.1:{port}{path}", json=body,
+                                     timeout=60)
+
+    return send
 
 
 def percentiles(latencies: list[float]) -> dict:
@@ -86,15 +102,30 @@ def percentiles(latencies: list[float]) -> dict:
             "max": ordered[-1] * 1000}
 
 
+def proc_status(pid: int) -> dict:
+    return dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text()
+                .splitlines() if ":" in line)
+
+
 def memory_mb(pid: int) -> tuple[float, float]:
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text()
-                  .splitlines() if ":" in line)
+    fields = proc_status(pid)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_up(url: str, process: subprocess.Popen) -> None:
+    for _ in range(150):
+        assert process.poll() is None, f"{url}: the process exited"
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
 
 
 def main():
@@ -106,86 +137,134 @@ def main():
 
     name = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    databases = {service: f"{name}_{service}" for service in ("registration", "payments")}
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        for database in databases.values():
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
+    url_of = {s: PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{d}" for s, d in databases.items()}
     requests.put(f"{RABBIT_API}/vhosts/{name}").raise_for_status()
     requests.put(f"{RABBIT_API}/permissions/{name}/guest",
                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
     catalog = yaml.safe_load((ROOT / "services/registration/catalog.yaml").read_text())
     catalog["ticket_types"][0]["early_bird"]["until"] = "2099-01-01"
-    catalog_file = Path(tempfile.mkdtemp()) / "catalog.yaml"
+    catalog_file = ROOT / "var" / f"{name}-catalog.yaml"
+    catalog_file.parent.mkdir(exist_ok=True)
     catalog_file.write_text(yaml.safe_dump(catalog, allow_unicode=True))
+    stripe_base = f"http://127.0.0.1:{PORTS['localstripe']}"
     env = {**os.environ, "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{name}",
-           "REGISTRATION_DATABASE_URL": database_url,
-           "REGISTRATION_CATALOG_FILE": str(catalog_file), "LOG_LEVEL": "WARNING"}
-    service = subprocess.Popen([sys.executable, "-m", "services.cli", "run", "registration",
-                                "--port", str(PORT)], env=env, cwd=ROOT)
-    engine = create_engine(database_url)
-    try:
-        for _ in range(100):
-            try:
-                requests.get(f"http://127.0.0.1:{PORT}/health", timeout=1).raise_for_status()
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
-        timed_requests("GET", "/api/catalog", [None] * 50, 10)
+           "LOG_LEVEL": "WARNING", "STRIPE_API_BASE": stripe_base,
+           "STRIPE_WEBHOOK_SECRET": "whsec_bench", "STRIPE_API_KEY": "sk_test_bench",
+           "REGISTRATION_DATABASE_URL": url_of["registration"],
+           "REGISTRATION_CATALOG_FILE": str(catalog_file),
+           "PAYMENTS_DATABASE_URL": url_of["payments"]}
+    processes = {}
+    with ExitStack() as cleanup:
+        cleanup.callback(lambda: (catalog_file.unlink(missing_ok=True),
+                                  requests.delete(f"{RABBIT_API}/vhosts/{name}")))
 
-        cpu_before = cpu_seconds(service.pid)
-        health_seconds, health = timed_requests("GET", "/health", [None] * args.requests,
-                                                args.clients)
-        cpu_health = cpu_seconds(service.pid) - cpu_before
-        profiler = args.profile and subprocess.Popen(
-            [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(service.pid),
-             "--rate", "500", "--format", "raw", "--output", args.profile, "--nonblocking"],
+        @cleanup.callback
+        def drop_databases():
+            with admin.connect() as connection:
+                for database in databases.values():
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+        @cleanup.callback
+        def stop_processes():
+            for process in processes.values():
+                process.terminate()
+            for process in processes.values():
+                process.wait(30)
+
+        processes["localstripe"] = subprocess.Popen(
+            [str(BIN / "localstripe"), "--port", str(PORTS["localstripe"]), "--from-scratch"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        rush_started = time.perf_counter()
+        wait_up(f"{stripe_base}/v1/", processes["localstripe"])
+        requests.post(f"{stripe_base}/_config/webhooks/bench", data={
+            "url": f"http://127.0.0.1:{PORTS['payments']}/stripe/webhook",
+            "secret": "whsec_bench"}).raise_for_status()
+        for service in ("payments", "registration"):
+            processes[service] = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", "run", service, "--port",
+                 str(PORTS[service])], env=env, cwd=ROOT)
+            wait_up(f"http://127.0.0.1:{PORTS[service]}/health", processes[service])
+
+        send = http_client(PORTS["registration"])
+        timed(lambda _: send("GET", "/api/catalog"), [None] * 50, 10)
+        service = processes["registration"]
+        cpu_before = cpu_seconds(service.pid)
+        health_seconds, health = timed(lambda _: send("GET", "/health").status_code,
+                                       [None] * args.requests, args.clients)
+        cpu_health = cpu_seconds(service.pid) - cpu_before
+
+        stripe_client = stripe.StripeClient("sk_test_bench", base_addresses={"api": stripe_base})
+        intents_seconds, intents = timed(
+            lambda _: stripe_client.v1.payment_intents.create(
+                params={"amount": 1000, "currency": "eur"}).id,
+            [None] * (args.requests // 4), args.clients)
+
+        profiler = args.profile and subprocess.Popen(
+            [str(BIN / "py-spy"), "record", "--pid", str(service.pid), "--rate", "500",
+             "--format", "raw", "--output", args.profile, "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client_cpu = time.process_time()
-        rush_seconds, rush = timed_requests("POST", "/api/registrations",
-                                            bodies(args.requests), args.clients)
+        payments_cpu = cpu_seconds(processes["payments"].pid)
+        rush_seconds, rush = timed(lambda body: send("POST", "/api/registrations", body),
+                                   bodies(args.requests), args.clients)
+        client_cpu = time.process_time() - client_cpu
+        payments_cpu = cpu_seconds(processes["payments"].pid) - payments_cpu
+        cpu_rush = cpu_seconds(service.pid) - cpu_before - cpu_health
         if profiler:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(30)
-        with engine.connect() as connection:
-            while connection.scalar(select(func.count()).where(
-                    OutboxEvent.published_at.is_(None))):
-                time.sleep(0.05)
-        client_cpu = time.process_time() - client_cpu
-        relayed_seconds = time.perf_counter() - rush_started
-        cpu_rush = cpu_seconds(service.pid) - cpu_before - cpu_health
-        rss, peak = memory_mb(service.pid)
-        _, late = timed_requests("POST", "/api/registrations",
-                                 bodies(100 + args.requests)[args.requests:], args.clients)
+        _, late = timed(lambda body: send("POST", "/api/registrations", body).status_code,
+                        bodies(100 + args.requests)[args.requests:], args.clients)
 
-        created = sum(1 for _, status in rush if status == 201)
+        created = [response.json() for _, response in rush if response.status_code == 201]
+        with_payment = [c for c in created if c.get("payment")]
+        engine = create_engine(url_of["registration"])
+
+        def confirmed() -> int:
+            with engine.connect() as connection:
+                return connection.scalar(select(func.count()).where(
+                    Registration.status == "confirmed"))
+
+        paying_started = time.perf_counter()
+        timed(lambda c: pay_with_test_card(stripe_client, c["payment"]["payment_intent_id"]),
+              with_payment, 10)
+        paid_seconds = time.perf_counter() - paying_started
+        while confirmed() < len(with_payment) and time.perf_counter() - paying_started < 300:
+            time.sleep(0.2)
+        confirmed_seconds = time.perf_counter() - paying_started
         with engine.connect() as connection:
             held = connection.scalar(select(func.count()).select_from(Registration))
-        remaining = requests.get(f"http://127.0.0.1:{PORT}/api/catalog").json()["remaining"]
-        print(f"\nRegistration rush: {args.requests} requests, {args.clients} clients, "
-              f"one instance, PostgreSQL, {os.cpu_count()} cores")
-        print(f"{'(milliseconds)':28}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'req/s':>8}"
+        engine.dispose()
+        remaining = send("GET", "/api/catalog").json()["remaining"]
+
+        print(f"\nRegistration rush: {args.requests} registrations with payment, "
+              f"{args.clients} clients, one instance each, PostgreSQL, {os.cpu_count()} cores")
+        print(f"{'(milliseconds)':30}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'req/s':>8}"
               f"{'CPU/req':>9}")
         for label, seconds, cpu, results in [
                 ("GET /health (baseline)", health_seconds, cpu_health, health),
+                ("localstripe intent (baseline)", intents_seconds, None, intents),
                 ("POST /api/registrations", rush_seconds, cpu_rush, rush)]:
             figures = percentiles([latency for latency, _ in results])
-            print(f"{label:28}" + "".join(f"{figures[k]:8.1f}" for k in figures)
-                  + f"{len(results) / seconds:8.0f}{cpu * 1000 / len(results):9.2f}")
-        print(f"created {created}/{args.requests}; then {len(late)} more: "
-              f"{sum(1 for _, s in late if s == 409)} refused (409); registrations stored: "
-              f"{held}; seats left: {remaining}")
-        print(f"load generator CPU: {client_cpu * 1000 / args.requests:.2f} ms per registration")
-        print(f"every event published {relayed_seconds:.1f} s after the rush began")
-        print(f"service memory after the rush: {rss:.0f} MB resident, peak {peak:.0f} MB")
-        if created != args.requests or held != args.requests or remaining != 0:
+            cpu_figure = f"{cpu * 1000 / len(results):9.2f}" if cpu is not None else f"{'':9}"
+            print(f"{label:30}" + "".join(f"{figures[k]:8.1f}" for k in figures)
+                  + f"{len(results) / seconds:8.0f}{cpu_figure}")
+        print(f"created {len(created)}/{args.requests}, {len(with_payment)} with a "
+              f"PaymentIntent; then {len(late)} more: "
+              f"{sum(1 for _, s in late if s == 409)} refused (409); stored: {held}; "
+              f"seats left: {remaining}")
+        print(f"CPU per registration: payments {payments_cpu * 1000 / args.requests:.2f} ms, "
+              f"load generator {client_cpu * 1000 / args.requests:.2f} ms")
+        print(f"{len(with_payment)} card payments made in {paid_seconds:.1f} s (10 clients); "
+              f"all {confirmed()} confirmed {confirmed_seconds:.1f} s after the first")
+        for label in ("registration", "payments"):
+            rss, peak = memory_mb(processes[label].pid)
+            print(f"{label} memory: {rss:.0f} MB resident, peak {peak:.0f} MB")
+        if len(created) != args.requests or held != args.requests or remaining != 0:
             sys.exit("a limit was exceeded or a registration was lost")
-    finally:
-        service.terminate()
-        service.wait(30)
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        requests.delete(f"{RABBIT_API}/vhosts/{name}")
 
 
 if __name__ == "__main__":

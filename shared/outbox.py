@@ -133,5 +133,5 @@ class OutboxRelay:
             row.last_error = repr(exc)[:1000]
             raise
         if not row.routed:
-            log.warning("no queue is bound for %s; nobody listens to it", row.event_type)
+            log.info("no queue is bound for %s; nobody listens to it", row.event_type)
         row.published_at = utcnow()
