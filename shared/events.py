@@ -122,7 +122,7 @@ class PaymentRequest(Contract):
     registration_id: str
     reference: str
     conference_name: str
-    amount: int
+    amount: int = Field(gt=0, description="cents, VAT included")
     currency: str
     vat_rate_percent: str
     vat_amount: int

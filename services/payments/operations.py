@@ -65,6 +65,11 @@ def start_payment(uow: UnitOfWork, stripe: Stripe, request: PaymentRequest,
     return details(latest_payment(uow.session, request.registration_id), publishable_key)
 
 
+def payments_of(uow: UnitOfWork, registration_id: str) -> list[Payment]:
+    return list(uow.session.scalars(select(Payment).where(
+        Payment.registration_id == registration_id).order_by(Payment.attempt)))
+
+
 def handle_webhook(uow: UnitOfWork, stripe: Stripe, payload: bytes, signature: str | None,
                    receipt_prefix: str, now: datetime) -> str:
     """Act on one signed Stripe event, once; returns what was done."""

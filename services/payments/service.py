@@ -7,12 +7,11 @@ from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from services.payments import operations
 from services.payments.gateway import StripeGateway
-from services.payments.models import Base, Payment, seed
+from services.payments.models import Base, seed
 from services.payments.receipts import render_receipt
 from services.payments.schemas import PaymentList, PaymentView, RefundRequest
 from shared.auth import ADMIN, is_registration_token
@@ -81,10 +80,8 @@ class PaymentsService(HttpService):
           summary="A registration's payments and refunds",
           responses={200: ("Payments, oldest first", PaymentList)})
     def list_payments(self, request, registration_id):
-        payments = self.db.session.scalars(select(Payment).where(
-            Payment.registration_id == registration_id).order_by(Payment.attempt))
         return PaymentList(items=[PaymentView.model_validate(p, from_attributes=True)
-                                  for p in payments])
+                                  for p in operations.payments_of(self.db, registration_id)])
 
     @http("GET", "/api/receipts/<string:registration_id>.pdf",
           summary=f"The receipt of a paid registration, as PDF ({TOKEN_HEADER})")
