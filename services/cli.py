@@ -7,6 +7,7 @@
     conference watch                            print events as they pass (no personal data)
     conference dead-letters [--replay]          what failed for good; send it round again
     conference pay pi_... [--card 4242...]      pay with a test card, as Stripe.js would
+    conference mail-sink [--port 8025]          an SMTP server keeping mail in var/mail/
 
 This module is the only place that knows every service; the services
 themselves know each other only through events and RPC.
@@ -27,6 +28,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 SERVICES = {
     "registration": "services.registration.service:RegistrationService",
     "payments": "services.payments.service:PaymentsService",
+    "notifications": "services.notifications.service:NotificationsService",
 }
 STOP_GRACE_SECONDS = 10
 
@@ -184,6 +186,18 @@ def start_localstripe(api_base: str, webhook_secret: str) -> subprocess.Popen:
     return process
 
 
+def run_mail_sink(port: int, directory: str, refused_domains: list[str]) -> None:
+    from services.notifications.sink import serve
+
+    controller = serve("127.0.0.1", port, Path(directory), refused_domains)
+    print(f"mail sink on 127.0.0.1:{port}, keeping each message in {directory}/", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        signal.pause()
+    finally:
+        controller.stop()
+
+
 def run_everything() -> None:
     """All services on the local RabbitMQ, each its own process, with localstripe,
     until Ctrl-C."""
@@ -191,8 +205,12 @@ def run_everything() -> None:
 
     config = service_config("payments")
     print(f"declared {declare_all_queues(amqp_uri())} queues")
-    processes = {"localstripe": start_localstripe(config["STRIPE_API_BASE"],
-                                                  config["STRIPE_WEBHOOK_SECRET"])}
+    processes = {
+        "localstripe": start_localstripe(config["STRIPE_API_BASE"],
+                                         config["STRIPE_WEBHOOK_SECRET"]),
+        "mail sink": subprocess.Popen([sys.executable, "-m", "services.cli", "mail-sink",
+                                       "--port", config["SMTP_PORT"]]),
+    }
     processes.update({
         name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name])
         for name in SERVICES
@@ -209,6 +227,7 @@ def run_everything() -> None:
     signal.signal(signal.SIGINT, stop_all)
     print(f"{'localstripe':>14}: {config['STRIPE_API_BASE']}  (log: var/localstripe.log; "
           "pay: conference pay pi_...)")
+    print(f"{'mail':>14}: every email lands in var/mail/ as an .eml file")
     for name in SERVICES:
         url = f"http://127.0.0.1:{SERVICE_PORTS[name]}"
         wait_for(f"{url}/health", processes[name])
@@ -233,6 +252,11 @@ def main(argv=None) -> None:
     catalog_load = catalog_commands.add_parser("load", help="put a catalog file on sale")
     catalog_load.add_argument("path")
     commands.add_parser("watch", help="print events as they pass")
+    sink = commands.add_parser("mail-sink", help="an SMTP server keeping mail as files")
+    sink.add_argument("--port", type=int, default=8025)
+    sink.add_argument("--dir", default="var/mail")
+    sink.add_argument("--refuse", action="append", default=[], metavar="DOMAIN",
+                      help="refuse mail to this domain with 550, to rehearse bounces")
     pay = commands.add_parser("pay", help="pay a PaymentIntent with a test card (localstripe)")
     pay.add_argument("payment_intent_id")
     pay.add_argument("--card", default="ok", help="ok, declined, 3ds, or a card number")
@@ -246,6 +270,8 @@ def main(argv=None) -> None:
         run_everything()
     elif args.command == "catalog":
         load_catalog(args.path)
+    elif args.command == "mail-sink":
+        run_mail_sink(args.port, args.dir, args.refuse)
     elif args.command == "pay":
         import stripe
 

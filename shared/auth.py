@@ -6,7 +6,9 @@ everything, ``DESK_TOKEN`` may search, print and check in only.
 A delegate's private token (the ``X-Registration-Token`` header, and the link
 in their emails) is an HMAC of the registration id with ``SECRET_KEY``: any
 service holding the key can make or check it, nothing secret is stored, and it
-carries no personal data.
+carries no personal data. The ticket token in the e-ticket's and the badge's QR
+code is the registration id with its HMAC for another purpose: a scanner can
+read the id from it, and nobody can make one.
 """
 
 import base64
@@ -43,3 +45,16 @@ def registration_token(secret_key: str, registration_id: str) -> str:
 def is_registration_token(secret_key: str, registration_id: str, token: str | None) -> bool:
     expected = registration_token(secret_key, registration_id)
     return bool(token) and hmac.compare_digest(token.encode(), expected.encode())
+
+
+def ticket_token(secret_key: str, registration_id: str) -> str:
+    """What the e-ticket's and the badge's QR code carry: ``<registration id>.<mac>``."""
+    return f"{registration_id}.{_mac(secret_key, 'ticket', registration_id)}"
+
+
+def registration_of_ticket(secret_key: str, token: str) -> str | None:
+    """The registration id in a genuine ticket token; None for a forged one."""
+    registration_id, _, mac = (token or "").strip().rpartition(".")
+    expected = _mac(secret_key, "ticket", registration_id)
+    return registration_id if registration_id and hmac.compare_digest(
+        mac.encode(), expected.encode()) else None

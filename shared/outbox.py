@@ -9,6 +9,7 @@ delivery is at least once, and consumers are idempotent.
 
 import logging
 import threading
+import time
 
 from kombu import Connection, Producer
 from nameko.constants import PERSISTENT
@@ -19,6 +20,8 @@ from sqlalchemy.orm import sessionmaker
 from shared.db import OutboxEvent, utcnow
 
 log = logging.getLogger(__name__)
+
+BACKLOG_PAUSE = 0.02  # seconds between full batches
 
 
 class ConfirmingPublisher:
@@ -105,6 +108,10 @@ class OutboxRelay:
             if published < self.batch_size:
                 self._wakeup.wait(self.idle_interval)
                 self._wakeup.clear()
+            else:
+                # A backlog: let requests have the database (SQLite has one connection
+                # per process) between batches.
+                time.sleep(BACKLOG_PAUSE)
 
     def relay_batch(self) -> int:
         """Publish up to one batch of pending events, oldest first; returns how many."""

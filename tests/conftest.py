@@ -156,8 +156,8 @@ class ServiceProcess:
         def healthy():
             assert self.process.poll() is None, "the service process exited"
             try:
-                return self.api.get("/health", timeout=1).ok
-            except requests.ConnectionError:
+                return self.api.get("/health", timeout=2).ok
+            except requests.RequestException:
                 return False
 
         wait_until(healthy, timeout, 0.2, "the service to answer /health")

@@ -36,7 +36,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-__all__ = ["Receipt", "ReceiptLine", "format_money", "render_receipt"]
+from shared.money import format_money
 
 FONT_REGULAR = "Roboto"
 FONT_BOLD = "Roboto-Bold"
@@ -92,13 +92,6 @@ def _register_fonts() -> None:
 
 
 _register_fonts()
-
-
-def format_money(cents: int, currency: str) -> str:
-    """``format_money(123450, "EUR") == "EUR 1,234.50"``; negative: ``"-EUR 88.50"``."""
-    units, rest = divmod(abs(int(cents)), 100)
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{currency} {units:,}.{rest:02d}"
 
 
 # --- styles ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import logging
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
+from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
@@ -148,6 +148,15 @@ class RegistrationService(HttpService):
     def organiser_cancel(self, request, registration_id, body):
         return self.view(operations.cancel(self.db, self.catalogs, registration_id, utcnow(),
                                            reason="organiser", refund_all=body.refund))
+
+    @rpc
+    def conference(self) -> dict:
+        """The conference's name, dates, venue and policies (RPC, for emails and badges)."""
+        conference = self.catalogs.current(self.db.session).conference
+        return {"name": conference.name, "starts_on": conference.starts_on.isoformat(),
+                "ends_on": conference.ends_on.isoformat(), "venue": conference.venue,
+                "timezone": conference.timezone,
+                "name_changes_until": conference.name_changes_until.isoformat()}
 
     @event_handler("payments", "payment_succeeded")
     def on_payment_succeeded(self, event):

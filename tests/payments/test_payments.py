@@ -16,8 +16,8 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from pypdf import PdfReader
 
 from tests.conftest import wait_until
-from tests.payments.conftest import WEBHOOK_SECRET
 from tests.registration.conftest import register
+from tests.stack import WEBHOOK_SECRET
 
 SHORT_HOLDS = {"conference": {"capacity": 1, "hold_minutes": 0.02}}
 
@@ -249,7 +249,7 @@ def test_receipt_numbers_have_no_gaps_under_concurrent_payments(
     from services.payments.service import PaymentsService
     from services.registration.service import RegistrationService
     from tests.conftest import make_config
-    from tests.payments.conftest import Stack
+    from tests.stack import Stack
 
     payments_config["DATABASE_URL"] = postgres_url
     _, payments = start_service(PaymentsService, payments_config)

@@ -15,9 +15,9 @@ from services.payments.receipts import (
     FONT_REGULAR,
     Receipt,
     ReceiptLine,
-    format_money,
     render_receipt,
 )
+from shared.money import format_money
 
 NAMES = [
     "Łukasz Żółć",
@@ -64,27 +64,6 @@ def text_of(pdf: bytes) -> str:
 
 def lines_of(pdf: bytes) -> list[str]:
     return [line.strip() for line in text_of(pdf).splitlines()]
-
-
-# --- format_money -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("cents", "expected"),
-    [
-        (0, "EUR 0.00"),
-        (5, "EUR 0.05"),
-        (99, "EUR 0.99"),
-        (59000, "EUR 590.00"),
-        (123450, "EUR 1,234.50"),
-        (123456789, "EUR 1,234,567.89"),
-        (-8850, "-EUR 88.50"),
-        (-5, "-EUR 0.05"),
-        (-123450, "-EUR 1,234.50"),
-    ],
-)
-def test_format_money(cents, expected):
-    assert format_money(cents, "EUR") == expected
 
 
 # --- the document -----------------------------------------------------------------------

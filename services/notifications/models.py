@@ -1,0 +1,52 @@
+"""The notifications service's tables: who to write to, and every message."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from shared.db import UTCDateTime, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Recipient(Base):
+    """What this service knows of a registration, from the registration service's events."""
+
+    __tablename__ = "recipients"
+
+    registration_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    snapshot: Mapped[dict] = mapped_column(JSON, doc="the latest RegistrationData")
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime(), doc="when that snapshot was true")
+
+
+class Message(Base):
+    """One email, stored before it is sent: one per (event, kind), whatever the redeliveries."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("event_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(40))
+    registration_id: Mapped[str] = mapped_column(String(36), index=True)
+    event_data: Mapped[dict] = mapped_column(JSON)
+    to_address: Mapped[str] = mapped_column(String(254))
+    message_id: Mapped[str] = mapped_column(String(200), unique=True,
+                                            doc="the Message-ID header, the same on every try")
+    status: Mapped[str] = mapped_column(String(10), index=True, default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def next_due(session: Session, now: datetime) -> Message | None:
+    """The oldest message due for a try, locked so no other instance sends it too."""
+    return session.scalars(
+        select(Message).where(Message.status == "queued", Message.next_attempt_at <= now)
+        .order_by(Message.id).limit(1).with_for_update(skip_locked=True)
+    ).first()

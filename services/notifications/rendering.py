@@ -1,0 +1,88 @@
+"""The emails delegates get, rendered from Jinja2 templates. Pure: no I/O beyond reading
+the templates."""
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from shared.money import format_money
+
+KINDS = ("registration_received", "payment_confirmed", "e_ticket", "payment_failed",
+         "hold_expired", "cancelled", "refunded", "badge_changed")
+
+SUBJECTS = {
+    "registration_received": "Registration {{ registration.reference }} received: payment due",
+    "payment_confirmed": "Payment received: registration {{ registration.reference }} confirmed",
+    "e_ticket": "Your e-ticket for the {{ conference.name }} ({{ registration.reference }})",
+    "payment_failed": "Payment for registration {{ registration.reference }} did not go through",
+    "hold_expired": "Registration {{ registration.reference }} expired: your place is released",
+    "cancelled": "Registration {{ registration.reference }} cancelled",
+    "refunded": "Refund of {{ event.amount | money(event.currency) }}"
+                " for registration {{ registration.reference }}",
+    "badge_changed": "Your badge for the {{ conference.name }} has been updated",
+}
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def format_dates(starts_on: str, ends_on: str) -> str:
+    """``"10–12 June 2027"``, ``"30 June – 2 July 2027"``, or with both years if they differ."""
+    start, end = date.fromisoformat(starts_on), date.fromisoformat(ends_on)
+    end_text = f"{end.day} {MONTHS[end.month - 1]} {end.year}"
+    if start == end:
+        return end_text
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end_text}"
+    if start.year == end.year:
+        return f"{start.day} {MONTHS[start.month - 1]} – {end_text}"
+    return f"{start.day} {MONTHS[start.month - 1]} {start.year} – {end_text}"
+
+
+def format_utc(moment: str) -> str:
+    """An ISO date-time as ``"2027-03-01 14:30 UTC"``; a naive one is taken to be UTC."""
+    parsed = datetime.fromisoformat(moment)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return parsed.strftime("%Y-%m-%d %H:%M UTC")
+
+
+ENV = Environment(
+    loader=PackageLoader("services.notifications", "templates"),
+    # Subjects are plain text: strings are not escaped, only the .html templates are.
+    autoescape=select_autoescape(["html"], default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENV.filters.update(money=format_money, dates=format_dates, utc=format_utc)
+
+_SUBJECT_TEMPLATES = {kind: ENV.from_string(source) for kind, source in SUBJECTS.items()}
+
+
+def _nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+def render(kind: str, context: dict) -> Rendered:
+    """The subject, plain text and HTML of a ``kind`` of message; raises ValueError for an
+    unknown kind and jinja2.UndefinedError when the context lacks a value."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind: {kind!r}")
+    # One line, whatever the context holds: a newline in a header would break the email.
+    subject = _nfc(" ".join(_SUBJECT_TEMPLATES[kind].render(context).split()))
+    values = {**context, "subject": subject}
+    return Rendered(
+        subject=subject,
+        text=_nfc(ENV.get_template(f"{kind}.txt").render(values)),
+        html=_nfc(ENV.get_template(f"{kind}.html").render(values)),
+    )

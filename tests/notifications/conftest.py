@@ -1,0 +1,86 @@
+"""Notifications through the real parts: a real SMTP server (the project's mail sink, in
+its own process), RabbitMQ, registration, payments and localstripe."""
+
+import email
+import email.policy
+import subprocess
+import sys
+
+import pytest
+
+from services.notifications.service import NotificationsService
+from tests.conftest import ROOT, free_port, make_config, wait_until
+from tests.stack import (  # noqa: F401 - fixtures
+    localstripe_url,
+    payments_config,
+    stack,
+    stripe_client,
+    webhook,
+)
+
+BOUNCING_DOMAIN = "bounce.example.org"
+
+
+class MailSink:
+    """The SMTP sink in its own process; it can be stopped and started again."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.port = free_port()
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "mail-sink", "--port", str(self.port),
+             "--dir", str(self.directory), "--refuse", BOUNCING_DOMAIN],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def listening():
+            import socket
+
+            with socket.socket() as sock:
+                return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+        wait_until(listening, timeout=20, message="the mail sink")
+        return self
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+    def messages(self) -> list:
+        return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                for path in sorted(self.directory.glob("*.eml"))]
+
+    def wait_for(self, count: int, timeout: float = 20) -> list:
+        return wait_until(lambda: len(found := self.messages()) >= count and found, timeout,
+                          message=f"{count} email(s)")
+
+
+@pytest.fixture
+def mail_sink(tmp_path):
+    sink = MailSink(tmp_path / "mail").start()
+    yield sink
+    if sink.process.poll() is None:
+        sink.stop()
+
+
+@pytest.fixture
+def notifications_config(amqp_uri, tmp_path, mail_sink):
+    return make_config(
+        "notifications", amqp_uri, f"sqlite:///{tmp_path / 'notifications.db'}",
+        SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_sink.port), SEND_RETRY_SECONDS=0.3,
+        PUBLIC_BASE_URL="https://tickets.ecsite.test")
+
+
+@pytest.fixture
+def notifications(start_service, notifications_config, stack):
+    """The notifications service beside registration and payments; its Api."""
+    return start_service(NotificationsService, notifications_config)[1]
+
+
+def message_log(api, registration_id) -> list[dict]:
+    response = api.get(f"/api/admin/registrations/{registration_id}/messages",
+                       headers=api.as_admin())
+    assert response.status_code == 200, response.text
+    return response.json()["items"]

@@ -1,0 +1,103 @@
+"""Fixtures for the services running together through the real parts: localstripe
+(started once for the run) with real signed webhooks, RabbitMQ, registration and
+payments. Conftests import what they need from here."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+import stripe
+
+from services.cli import pay_with_test_card
+from services.payments.service import PaymentsService
+from services.registration.service import RegistrationService
+from tests.conftest import free_port, make_config, wait_until
+
+WEBHOOK_SECRET = "whsec_test_secret_for_the_suite"
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("localstripe")), "--port", str(port),
+         "--from-scratch"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            return requests.get(f"{url}/v1/", timeout=1) is not None
+        except requests.ConnectionError:
+            return False
+
+    wait_until(up, timeout=30, message="localstripe")
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def stripe_client(localstripe_url):
+    requests.delete(f"{localstripe_url}/_config/data", timeout=5)
+    return stripe.StripeClient("sk_test_suite", base_addresses={"api": localstripe_url})
+
+
+class Stack:
+    """Registration and payments running together; Stripe's webhook pointed at payments."""
+
+    def __init__(self, registration, payments, stripe_client, amqp_uri):
+        self.registration = registration
+        self.payments = payments
+        self.stripe = stripe_client
+        self.amqp_uri = amqp_uri
+
+    def pay(self, payment: dict, card: str = "ok") -> str:
+        return pay_with_test_card(self.stripe, payment["payment_intent_id"], card)
+
+    def status(self, created: dict) -> dict:
+        return self.registration.get(f"/api/registrations/{created['id']}", headers={
+            "X-Registration-Token": created["token"]}).json()
+
+    def wait_for_status(self, created: dict, status: str, timeout: float = 15) -> dict:
+        return wait_until(lambda: (seen := self.status(created))["status"] == status and seen,
+                          timeout, message=f"registration {status}")
+
+
+@pytest.fixture
+def webhook(localstripe_url):
+    """Point localstripe's webhook at a payments port; None points it nowhere (lost)."""
+
+    def register(port):
+        url = f"http://127.0.0.1:{port or free_port()}/stripe/webhook"
+        requests.post(f"{localstripe_url}/_config/webhooks/payments", timeout=5,
+                      data={"url": url, "secret": WEBHOOK_SECRET}).raise_for_status()
+
+    return register
+
+
+@pytest.fixture
+def payments_config(amqp_uri, tmp_path, localstripe_url):
+    return make_config(
+        "payments", amqp_uri, f"sqlite:///{tmp_path / 'payments.db'}",
+        RECONCILE_AFTER_SECONDS=1, STRIPE_API_KEY="sk_test_suite",
+        STRIPE_API_BASE=localstripe_url, STRIPE_PUBLISHABLE_KEY="pk_test_suite",
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+
+
+@pytest.fixture
+def stack(start_service, amqp_uri, tmp_path, catalog_file, stripe_client, webhook,
+          payments_config, request):
+    """The two services. Markers: ``catalog(**sections)`` for a test's own catalog,
+    ``lost_webhooks`` for a Stripe whose webhooks never arrive."""
+    marker = request.node.get_closest_marker("catalog")
+    catalog = catalog_file(**marker.kwargs) if marker else catalog_file()
+    registration_config = make_config(
+        "registration", amqp_uri, f"sqlite:///{tmp_path / 'registration.db'}",
+        CATALOG_FILE=str(catalog))
+    _, payments = start_service(PaymentsService, payments_config)
+    _, registration = start_service(RegistrationService, registration_config)
+    lost = request.node.get_closest_marker("lost_webhooks")
+    webhook(None if lost else payments_config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1])
+    return Stack(registration, payments, stripe_client, amqp_uri)
