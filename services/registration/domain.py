@@ -1,6 +1,5 @@
 """Rules of registration: prices, capacity, states, refunds. Pure: no I/O, no clock."""
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -226,15 +225,3 @@ def refund_percent(conference: Conference, today: date) -> int:
 
 def refund_due(conference: Conference, amount_paid: int, today: date) -> int:
     return round_cents(Decimal(amount_paid) * refund_percent(conference, today) / 100)
-
-
-# Letters that Unicode does not decompose into a base letter and an accent.
-_FOLDS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ß": "ss",
-                        "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŋ": "n"})
-
-
-def search_key(text: str) -> str:
-    """Lower-case, accent-free text for searching: 'Żółć' and 'zolc' both give 'zolc'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLDS))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.translate(_FOLDS).split())

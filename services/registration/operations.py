@@ -48,6 +48,7 @@ from shared.events import (
     RegistrationData,
 )
 from shared.http import Conflict, InvalidField, NotFound
+from shared.text import search_key
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +251,7 @@ def move(session: Session, registration: Registration, action: str, now: datetim
 
 def search_text(registration: Registration) -> str:
     """What organisers search in: names, organisation, email and reference."""
-    return domain.search_key(" ".join(getattr(registration, k) or "" for k in (
+    return search_key(" ".join(getattr(registration, k) or "" for k in (
         "given_name", "family_name", "organisation", "email", "reference")))
 
 
@@ -291,7 +292,7 @@ def find(uow: UnitOfWork, registration_id: str, lock: bool = False) -> Registrat
 
 def search(uow: UnitOfWork, query: AdminQuery) -> tuple[int, list[Registration]]:
     """Registrations matching every word of ``query.q`` in any script, accents ignored."""
-    return models.search(uow.session, domain.search_key(query.q).split(), query.status,
+    return models.search(uow.session, search_key(query.q).split(), query.status,
                          query.ticket_type, query.limit, query.offset)
 
 

@@ -17,7 +17,6 @@ from services.registration.domain import (
     quote,
     refund_due,
     refusal_for,
-    search_key,
     seat_change,
     transition,
     vat_included,
@@ -201,16 +200,6 @@ class TestRefundPolicy:
     ])
     def test_refund_follows_the_dates(self, today, refund):
         assert refund_due(CATALOG.conference, 90000, today) == refund
-
-
-class TestSearchKey:
-    @pytest.mark.parametrize("text, key", [
-        ("Łukasz Żółć", "lukasz zolc"), ("Søren Ørsted", "soren orsted"),
-        ("Çağlar Öztürk", "caglar ozturk"), ("Straße", "strasse"),
-        ("Αλέξανδρος", "αλεξανδροσ"), ("Борис  Іваненко", "борис іваненко"),
-    ])
-    def test_accents_and_case_fold_away(self, text, key):
-        assert search_key(text) == key
 
 
 class TestCatalog:
