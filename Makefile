@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint bench local-services clean
+.PHONY: install run test lint bench local-services system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +18,13 @@ install: $(STAMP)
 local-services:
 	@bash scripts/local-services.sh
 
+system-packages:
+	@bash scripts/system-packages.sh
+
 run: install local-services
 	$(BIN)/conference dev
 
-test: install local-services
+test: install local-services system-packages
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 

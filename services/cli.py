@@ -28,6 +28,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 SERVICES = {
     "registration": "services.registration.service:RegistrationService",
     "payments": "services.payments.service:PaymentsService",
+    "badges": "services.badges.service:BadgesService",
     "notifications": "services.notifications.service:NotificationsService",
 }
 STOP_GRACE_SECONDS = 10
@@ -232,7 +233,9 @@ def run_everything() -> None:
         url = f"http://127.0.0.1:{SERVICE_PORTS[name]}"
         wait_for(f"{url}/health", processes[name])
         print(f"{name:>14}: {url}  (API: {url}/openapi.json)")
-    print("Organiser token: ADMIN_TOKEN=" + config["ADMIN_TOKEN"])
+    print(f"{'desk page':>14}: http://127.0.0.1:{SERVICE_PORTS['badges']}/desk")
+    print(f"Organiser tokens: ADMIN_TOKEN={config['ADMIN_TOKEN']} "
+          f"DESK_TOKEN={config['DESK_TOKEN']}")
     print("Ctrl-C stops everything.")
     while all(p.poll() is None for p in processes.values()):
         time.sleep(1)

@@ -1,0 +1,46 @@
+"""The badges service's table: one badge per confirmed registration."""
+
+from datetime import datetime
+
+from sqlalchemy import LargeBinary, String, Text, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from shared.db import UTCDateTime, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Badge(Base):
+    __tablename__ = "badges"
+
+    registration_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), index=True)
+    given_name: Mapped[str] = mapped_column(String(60))
+    family_name: Mapped[str] = mapped_column(String(60))
+    pronouns: Mapped[str | None] = mapped_column(String(30))
+    organisation: Mapped[str] = mapped_column(String(120))
+    country: Mapped[str] = mapped_column(String(2))
+    role: Mapped[str] = mapped_column(String(20))
+    ticket_type: Mapped[str] = mapped_column(String(48), index=True)
+    ticket_type_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    search_text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), index=True, default="active")
+    version: Mapped[int] = mapped_column(default=0)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime(), doc="when its data was true")
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, doc="the A6 badge, made on change")
+    missing_glyphs: Mapped[str | None] = mapped_column(String(200))
+    printed_count: Mapped[int] = mapped_column(default=0)
+    last_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+def badges_matching(session: Session, terms: list[str], limit: int = 50) -> list[Badge]:
+    query = select(Badge)
+    for term in terms:
+        query = query.where(Badge.search_text.contains(term, autoescape=True))
+    return list(session.scalars(query.order_by(Badge.family_name, Badge.given_name)
+                                .limit(limit)))
