@@ -1,14 +1,16 @@
 """The registration opening rush: 1,200 registrations with payment from 50 concurrent
 clients against one registration instance on PostgreSQL, then every delegate paying.
 
-Runs registration and payments (each its own process and PostgreSQL database) and
-localstripe, and prints:
+Runs all four services (each its own process and PostgreSQL database), localstripe and
+the mail sink, and prints:
 - the latency of POST /api/registrations (which also makes each registration's
   PaymentIntent through payments) beside GET /health on the same server in the same
   run: the floor set by this machine, nameko's HTTP server and this Python client;
 - that no limit was exceeded;
 - how long after the first card payment every registration was confirmed (Stripe
   webhook -> payments -> RabbitMQ -> registration);
+- end to end: how long after the rush began every badge was made and every payment
+  confirmation email (with its receipt) delivered to the SMTP server;
 - each service's resident memory.
 
     .venv/bin/python bench/registration_rush.py [--requests 1200] [--clients 50]
@@ -38,12 +40,16 @@ from sqlalchemy import create_engine, func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from services.badges.models import Badge  # noqa: E402
 from services.cli import pay_with_test_card  # noqa: E402
+from services.notifications.models import Message  # noqa: E402
 from services.registration.models import Registration  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 RABBIT_API = os.environ.get("BENCH_RABBIT_API", "http://guest:guest@127.0.0.1:15672/api")
-PORTS = {"registration": 8090, "payments": 8091, "localstripe": 8092}
+PORTS = {"registration": 8090, "payments": 8091, "badges": 8093, "notifications": 8094,
+         "localstripe": 8092, "smtp": 8095}
+SERVICES = ("payments", "registration", "badges", "notifications")
 BIN = Path(sys.executable).parent
 # How 1,200 delegates spread over the seeded catalog's ticket types and workshops.
 TICKET_MIX = [("full", 850), ("day-thursday", 120), ("day-friday", 120), ("day-saturday", 80),
@@ -137,7 +143,7 @@ def main():
 
     name = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    databases = {service: f"{name}_{service}" for service in ("registration", "payments")}
+    databases = {service: f"{name}_{service}" for service in SERVICES}
     with admin.connect() as connection:
         for database in databases.values():
             connection.execute(text(f'CREATE DATABASE "{database}"'))
@@ -154,9 +160,8 @@ def main():
     env = {**os.environ, "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{name}",
            "LOG_LEVEL": "WARNING", "STRIPE_API_BASE": stripe_base,
            "STRIPE_WEBHOOK_SECRET": "whsec_bench", "STRIPE_API_KEY": "sk_test_bench",
-           "REGISTRATION_DATABASE_URL": url_of["registration"],
-           "REGISTRATION_CATALOG_FILE": str(catalog_file),
-           "PAYMENTS_DATABASE_URL": url_of["payments"]}
+           "REGISTRATION_CATALOG_FILE": str(catalog_file), "SMTP_PORT": str(PORTS["smtp"]),
+           **{f"{s.upper()}_DATABASE_URL": url_of[s] for s in SERVICES}}
     processes = {}
     with ExitStack() as cleanup:
         cleanup.callback(lambda: (catalog_file.unlink(missing_ok=True),
@@ -182,7 +187,12 @@ def main():
         requests.post(f"{stripe_base}/_config/webhooks/bench", data={
             "url": f"http://127.0.0.1:{PORTS['payments']}/stripe/webhook",
             "secret": "whsec_bench"}).raise_for_status()
-        for service in ("payments", "registration"):
+        mailbox = ROOT / "var" / f"{name}-mail"
+        processes["mail sink"] = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "mail-sink", "--port", str(PORTS["smtp"]),
+             "--dir", str(mailbox)], cwd=ROOT, stdout=subprocess.DEVNULL)
+        cleanup.callback(lambda: subprocess.run(["rm", "-rf", str(mailbox)]))
+        for service in SERVICES:
             processes[service] = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "run", service, "--port",
                  str(PORTS[service])], env=env, cwd=ROOT)
@@ -208,6 +218,7 @@ def main():
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client_cpu = time.process_time()
         payments_cpu = cpu_seconds(processes["payments"].pid)
+        rush_started = time.perf_counter()
         rush_seconds, rush = timed(lambda body: send("POST", "/api/registrations", body),
                                    bodies(args.requests), args.clients)
         client_cpu = time.process_time() - client_cpu
@@ -222,11 +233,21 @@ def main():
         created = [response.json() for _, response in rush if response.status_code == 201]
         with_payment = [c for c in created if c.get("payment")]
         engine = create_engine(url_of["registration"])
+        engines = {s: create_engine(url_of[s]) for s in ("badges", "notifications")}
+
+        def count(engine, query) -> int:
+            with engine.connect() as connection:
+                return connection.scalar(query)
 
         def confirmed() -> int:
-            with engine.connect() as connection:
-                return connection.scalar(select(func.count()).where(
-                    Registration.status == "confirmed"))
+            return count(engine, select(func.count()).where(Registration.status == "confirmed"))
+
+        def badges_made() -> int:
+            return count(engines["badges"], select(func.count()).where(Badge.version > 0))
+
+        def confirmation_emails() -> int:
+            return count(engines["notifications"], select(func.count()).where(
+                Message.kind == "payment_confirmed", Message.status == "sent"))
 
         paying_started = time.perf_counter()
         timed(lambda c: pay_with_test_card(stripe_client, c["payment"]["payment_intent_id"]),
@@ -235,6 +256,13 @@ def main():
         while confirmed() < len(with_payment) and time.perf_counter() - paying_started < 300:
             time.sleep(0.2)
         confirmed_seconds = time.perf_counter() - paying_started
+        while (badges_made() < len(with_payment) or confirmation_emails() < len(with_payment)
+               ) and time.perf_counter() - rush_started < 600:
+            time.sleep(0.5)
+        end_to_end = time.perf_counter() - rush_started
+        made, mailed = badges_made(), confirmation_emails()
+        for other in engines.values():
+            other.dispose()
         with engine.connect() as connection:
             held = connection.scalar(select(func.count()).select_from(Registration))
         engine.dispose()
@@ -260,7 +288,9 @@ def main():
               f"load generator {client_cpu * 1000 / args.requests:.2f} ms")
         print(f"{len(with_payment)} card payments made in {paid_seconds:.1f} s (10 clients); "
               f"all {confirmed()} confirmed {confirmed_seconds:.1f} s after the first")
-        for label in ("registration", "payments"):
+        print(f"end to end: {made} badges made and {mailed} confirmation emails (receipt "
+              f"attached) delivered {end_to_end:.1f} s after the rush began")
+        for label in SERVICES:
             rss, peak = memory_mb(processes[label].pid)
             print(f"{label} memory: {rss:.0f} MB resident, peak {peak:.0f} MB")
         if len(created) != args.requests or held != args.requests or remaining != 0:
