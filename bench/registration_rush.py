@@ -21,6 +21,7 @@ the mail sink, and prints:
 
 import argparse
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -173,6 +174,9 @@ def main():
                 for database in databases.values():
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
+        mailbox = ROOT / "var" / f"{name}-mail"
+        cleanup.callback(shutil.rmtree, mailbox, ignore_errors=True)
+
         @cleanup.callback
         def stop_processes():
             for process in processes.values():
@@ -187,11 +191,9 @@ def main():
         requests.post(f"{stripe_base}/_config/webhooks/bench", data={
             "url": f"http://127.0.0.1:{PORTS['payments']}/stripe/webhook",
             "secret": "whsec_bench"}).raise_for_status()
-        mailbox = ROOT / "var" / f"{name}-mail"
         processes["mail sink"] = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "mail-sink", "--port", str(PORTS["smtp"]),
              "--dir", str(mailbox)], cwd=ROOT, stdout=subprocess.DEVNULL)
-        cleanup.callback(lambda: subprocess.run(["rm", "-rf", str(mailbox)]))
         for service in SERVICES:
             processes[service] = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "run", service, "--port",
