@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from services.badges.models import Badge  # noqa: E402
-from services.cli import pay_with_test_card  # noqa: E402
+from services.cli import pay_with_test_card, wait_for  # noqa: E402
 from services.notifications.models import Message  # noqa: E402
 from services.registration.models import Registration  # noqa: E402
 
@@ -124,17 +124,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_up(url: str, process: subprocess.Popen) -> None:
-    for _ in range(150):
-        assert process.poll() is None, f"{url}: the process exited"
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=1200)
@@ -187,7 +176,7 @@ def main():
         processes["localstripe"] = subprocess.Popen(
             [str(BIN / "localstripe"), "--port", str(PORTS["localstripe"]), "--from-scratch"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_up(f"{stripe_base}/v1/", processes["localstripe"])
+        wait_for(f"{stripe_base}/v1/", processes["localstripe"])
         requests.post(f"{stripe_base}/_config/webhooks/bench", data={
             "url": f"http://127.0.0.1:{PORTS['payments']}/stripe/webhook",
             "secret": "whsec_bench"}).raise_for_status()
@@ -198,7 +187,7 @@ def main():
             processes[service] = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "run", service, "--port",
                  str(PORTS[service])], env=env, cwd=ROOT)
-            wait_up(f"http://127.0.0.1:{PORTS[service]}/health", processes[service])
+            wait_for(f"http://127.0.0.1:{PORTS[service]}/health", processes[service])
 
         send = http_client(PORTS["registration"])
         timed(lambda _: send("GET", "/api/catalog"), [None] * 50, 10)

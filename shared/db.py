@@ -201,6 +201,18 @@ class UnitOfWork:
             self._published = False
             self._on_publish_committed()
 
+    def commit_unless_duplicate(self) -> bool:
+        """Commit; or, when a unique constraint refuses it (another worker did the same
+        thing first), roll back and answer False."""
+        try:
+            self.commit()
+        except IntegrityError as exc:
+            self.rollback()
+            if not is_unique_violation(exc):
+                raise
+            return False
+        return True
+
     def rollback(self) -> None:
         self._published = False
         self.session.rollback()

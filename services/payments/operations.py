@@ -4,7 +4,6 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from services.payments import domain
 from services.payments.domain import OPEN, PaymentStatus, RefundRefused
@@ -17,7 +16,7 @@ from services.payments.models import (
     next_receipt_sequence,
 )
 from services.payments.receipts import Receipt, ReceiptLine
-from shared.db import UnitOfWork, is_unique_violation
+from shared.db import UnitOfWork
 from shared.events import PaymentDetails, PaymentRequest
 from shared.http import Conflict, InvalidField, NotFound
 
@@ -54,13 +53,8 @@ def start_payment(uow: UnitOfWork, stripe: Stripe, request: PaymentRequest,
         payment_intent_id=intent.id, client_secret=intent.client_secret,
         amount=request.amount, currency=request.currency, status=PaymentStatus.PENDING,
         request=request.model_dump(mode="json")))
-    try:
-        uow.commit()
-    except IntegrityError as exc:
+    if not uow.commit_unless_duplicate():
         # Another request for the same registration won the race: use its intent.
-        uow.rollback()
-        if not is_unique_violation(exc):
-            raise
         stripe.cancel_intent(intent.id)
     return details(latest_payment(uow.session, request.registration_id), publishable_key)
 
@@ -86,12 +80,7 @@ def handle_webhook(uow: UnitOfWork, stripe: Stripe, payload: bytes, signature: s
         observed = (PaymentStatus.SUCCEEDED if event.type == "payment_intent.succeeded"
                     else PaymentStatus.FAILED)
         settle(uow, intent, observed, receipt_prefix, now)
-    try:
-        uow.commit()
-    except IntegrityError as exc:
-        uow.rollback()
-        if not is_unique_violation(exc):
-            raise
+    if not uow.commit_unless_duplicate():
         return "replay"  # the same event, delivered twice at once, was handled by the other
     return event.type
 
