@@ -24,6 +24,7 @@ LOCAL_DEFAULTS = {
     "STRIPE_API_BASE": "http://127.0.0.1:8420",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_local",
     "STRIPE_WEBHOOK_SECRET": "whsec_local",
+    "STRIPE_JS_URL": "http://127.0.0.1:8420/js.stripe.com/v3/",
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": "8025",
     "MAIL_FROM": "Ecsite Conference <conference@ecsite.local>",

@@ -95,7 +95,8 @@ def stack(start_service, amqp_uri, tmp_path, catalog_file, stripe_client, webhoo
     catalog = catalog_file(**marker.kwargs) if marker else catalog_file()
     registration_config = make_config(
         "registration", amqp_uri, f"sqlite:///{tmp_path / 'registration.db'}",
-        CATALOG_FILE=str(catalog))
+        CATALOG_FILE=str(catalog), STRIPE_PUBLISHABLE_KEY="pk_test_suite",
+        STRIPE_JS_URL=f"{payments_config['STRIPE_API_BASE']}/js.stripe.com/v3/")
     _, payments = start_service(PaymentsService, payments_config)
     _, registration = start_service(RegistrationService, registration_config)
     lost = request.node.get_closest_marker("lost_webhooks")

@@ -45,6 +45,21 @@ class Stripe:
     def retrieve_intent(self, intent_id: str) -> Intent:
         return intent_from(self.client.v1.payment_intents.retrieve(intent_id))
 
+    def create_setup_intent(self) -> str:
+        """A SetupIntent's client secret: the page's card form turns a card into a
+        PaymentMethod with it (Stripe.js confirmCardSetup)."""
+        return self.client.v1.setup_intents.create(
+            params={"payment_method_types": ["card"]}).client_secret
+
+    def confirm_with(self, intent_id: str, payment_method: str) -> tuple[str, str | None]:
+        """Charge the delegate's card: (the intent's status, or "declined"; why declined)."""
+        intents = self.client.v1.payment_intents
+        intents.update(intent_id, params={"payment_method": payment_method})
+        try:
+            return intents.confirm(intent_id).status, None
+        except stripe.CardError as declined:
+            return "declined", declined.user_message or declined.code or "declined"
+
     def cancel_intent(self, intent_id: str) -> None:
         self.client.v1.payment_intents.cancel(intent_id)
 

@@ -38,12 +38,18 @@ def start_payment(uow: UnitOfWork, stripe: Stripe, request: PaymentRequest,
     if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
         raise Conflict("This registration is paid already.", code="already_paid")
     reusable = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
-    if payment is not None and payment.status in reusable and payment.amount == request.amount:
-        return details(payment, publishable_key)
-    if payment is not None and payment.status in OPEN:
-        stripe.cancel_intent(payment.payment_intent_id)
-        payment.status = PaymentStatus.CANCELED
-    attempt = payment.attempt + 1 if payment else 1
+    if payment is None or payment.status not in reusable or payment.amount != request.amount:
+        payment = new_attempt(uow, stripe, payment, request)
+    return details(payment, publishable_key)
+
+
+def new_attempt(uow: UnitOfWork, stripe: Stripe, previous: Payment | None,
+                request: PaymentRequest) -> Payment:
+    """Cancel the previous intent if it is still open, and make the next attempt's."""
+    if previous is not None and previous.status in OPEN:
+        stripe.cancel_intent(previous.payment_intent_id)
+        previous.status = PaymentStatus.CANCELED
+    attempt = previous.attempt + 1 if previous else 1
     intent = stripe.create_intent(
         request.amount, request.currency,
         metadata={"registration_id": request.registration_id, "reference": request.reference},
@@ -56,7 +62,30 @@ def start_payment(uow: UnitOfWork, stripe: Stripe, request: PaymentRequest,
     if not uow.commit_unless_duplicate():
         # Another request for the same registration won the race: use its intent.
         stripe.cancel_intent(intent.id)
-    return details(latest_payment(uow.session, request.registration_id), publishable_key)
+    return latest_payment(uow.session, request.registration_id)
+
+
+def pay(uow: UnitOfWork, stripe: Stripe, registration_id: str, payment_method: str,
+        receipt_prefix: str, now: datetime) -> dict:
+    """Charge the card the delegate's page set up. A declined try leaves its intent
+    failed; the next try gets a new intent (Stripe will not confirm a declined one
+    again everywhere), so one registration is never charged twice."""
+    payment = latest_payment(uow.session, registration_id, lock=True)
+    if payment is None:
+        raise NotFound("This registration has nothing to pay.", "registration_id")
+    intent = stripe.retrieve_intent(payment.payment_intent_id)
+    observed = domain.observed_status(intent.status, intent.error is not None)
+    if observed in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
+        settle(uow, intent, observed, receipt_prefix, now)
+    if payment.status == PaymentStatus.SUCCEEDED:
+        uow.commit()
+        return {"status": "succeeded", "client_secret": payment.client_secret}
+    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION):
+        payment = new_attempt(uow, stripe, payment,
+                              PaymentRequest.model_validate(payment.request))
+    status, message = stripe.confirm_with(payment.payment_intent_id, payment_method)
+    uow.commit()
+    return {"status": status, "client_secret": payment.client_secret, "message": message}
 
 
 def payments_of(uow: UnitOfWork, registration_id: str) -> list[Payment]:

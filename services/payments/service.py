@@ -46,6 +46,17 @@ class PaymentsService(HttpService):
             self.config["STRIPE_PUBLISHABLE_KEY"]).model_dump()
 
     @rpc
+    def start_card_setup(self) -> str:
+        """A SetupIntent secret for the registration page's card form (RPC)."""
+        return self.stripe.create_setup_intent()
+
+    @rpc
+    def pay(self, registration_id: str, payment_method: str) -> dict:
+        """Charge the card the page set up (RPC); the status, and why if declined."""
+        return operations.pay(self.db, self.stripe, registration_id, payment_method,
+                              self.receipt_prefix, utcnow())
+
+    @rpc
     def receipt_pdf(self, registration_id: str) -> str:
         """A paid registration's receipt, as base64 PDF (RPC, for the confirmation email)."""
         receipt = operations.receipt(self.db, registration_id)

@@ -86,6 +86,7 @@ class Registration(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     add_on_rows: Mapped[list["RegistrationAddOn"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="RegistrationAddOn.position"
@@ -193,8 +194,7 @@ def search(session: Session, terms: list[str], status: str | None, ticket_type: 
     if ticket_type:
         query = query.where(Registration.ticket_type == ticket_type)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(
-        query.order_by(Registration.family_name, Registration.given_name, Registration.id)
-        .limit(limit).offset(offset)
-    ).all()
+    order = ((Registration.family_name, Registration.given_name, Registration.id) if terms
+             else (Registration.created_at.desc(), Registration.id))
+    rows = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
     return total, rows

@@ -11,7 +11,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -419,10 +419,19 @@ def expire_holds(uow: UnitOfWork, catalogs: Catalogs, now: datetime, batch: int 
     return len(due)
 
 
-CSV_COLUMNS = ["reference", "status", "given_name", "family_name", "pronouns", "organisation",
-               "country", "email", "ticket_type", "add_ons", "dietary_needs",
-               "accessibility_needs", "amount_due", "amount_paid", "amount_refunded", "currency",
-               "created_at", "confirmed_at", "cancelled_at"]
+EXPORTS = {
+    "delegates": ["reference", "status", "given_name", "family_name", "pronouns",
+                  "organisation", "country", "email", "ticket_type", "add_ons",
+                  "dietary_needs", "accessibility_needs", "amount_due", "amount_paid",
+                  "amount_refunded", "currency", "created_at", "confirmed_at", "cancelled_at",
+                  "checked_in_at"],
+    "catering": ["reference", "given_name", "family_name", "organisation", "ticket_type",
+                 "add_ons", "dietary_needs"],
+    "accessibility": ["reference", "given_name", "family_name", "organisation", "email",
+                      "ticket_type", "accessibility_needs"],
+    "attendance": ["reference", "given_name", "family_name", "organisation", "country",
+                   "ticket_type", "checked_in_at"],
+}
 
 
 def csv_cell(value) -> str:
@@ -437,15 +446,73 @@ def csv_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def export_csv(uow: UnitOfWork) -> str:
-    """Every registration, surname order, as CSV that Excel opens in UTF-8."""
+def export_csv(uow: UnitOfWork, kind: str = "delegates") -> str:
+    """A list organisers need, surname order, as CSV that Excel opens in UTF-8: every
+    registration; or the confirmed ones with dietary needs (catering), with
+    accessibility needs, or who checked in (attendance)."""
+    query = select(Registration)
+    if kind != "delegates":
+        query = query.where(Registration.status == Status.CONFIRMED)
+    needs = {"catering": Registration.dietary_needs,
+             "accessibility": Registration.accessibility_needs,
+             "attendance": Registration.checked_in_at}
+    if kind in needs:
+        query = query.where(needs[kind].is_not(None))
+    columns = EXPORTS[kind]
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    rows = uow.session.scalars(select(Registration).order_by(
-        Registration.family_name, Registration.given_name, Registration.id))
-    for registration in rows:
-        writer.writerow([csv_cell(getattr(registration, column)) for column in CSV_COLUMNS])
+    writer.writerow(columns)
+    for registration in uow.session.scalars(query.order_by(
+            Registration.family_name, Registration.given_name, Registration.id)):
+        writer.writerow([csv_cell(getattr(registration, column)) for column in columns])
     return out.getvalue()
+
+
+def record_check_in(uow: UnitOfWork, event: Event) -> None:
+    registration = uow.session.get(Registration, event.data.registration_id,
+                                   with_for_update=True)
+    if registration is None or not uow.first_delivery(event):
+        return
+    registration.checked_in_at = registration.checked_in_at or event.data.checked_in_at
+    uow.commit()
+
+
+def stats(uow: UnitOfWork, catalogs: Catalogs) -> dict:
+    """The sale at a glance: registrations by status and ticket type, money, places left."""
+    catalog = catalogs.current(uow.session)
+    limits = limits_in_force(uow.session)
+    rows = uow.session.execute(select(
+        Registration.status, Registration.ticket_type, func.count(),
+        func.sum(Registration.amount_paid), func.sum(Registration.amount_refunded),
+    ).group_by(Registration.status, Registration.ticket_type)).all()
+    by_status: dict = {status.value: 0 for status in Status}
+    by_ticket: dict = {}
+    gross = refunded = 0
+    for status, ticket_type, count, paid, back in rows:
+        by_status[status] += count
+        by_ticket.setdefault(ticket_type, {})[status] = count
+        gross, refunded = gross + (paid or 0), refunded + (back or 0)
+    rate = catalog.conference.vat_rate_percent
+
+    def left(key: str) -> int:
+        return domain.remaining(limits[key].capacity, limits[key].held)
+
+    return {
+        "by_status": by_status,
+        "by_ticket_type": [{
+            "code": t.code, "name": t.name, "capacity": t.capacity,
+            "confirmed": by_ticket.get(t.code, {}).get(Status.CONFIRMED, 0),
+            "pending": by_ticket.get(t.code, {}).get(Status.PENDING_PAYMENT, 0),
+            "remaining": left(f"ticket_type:{t.code}")} for t in catalog.ticket_types],
+        "add_ons": [{
+            "code": a.code, "name": a.name, "capacity": a.capacity,
+            "held": limits[f"add_on:{a.code}"].held, "remaining": left(f"add_on:{a.code}")}
+            for a in catalog.add_ons],
+        "revenue": {"gross": gross, "refunded": refunded, "net": gross - refunded,
+                    "vat": domain.vat_included(gross - refunded, rate),
+                    "currency": catalog.conference.currency},
+        "conference": {"capacity": catalog.conference.capacity,
+                       "remaining": left(domain.CONFERENCE)},
+    }
 

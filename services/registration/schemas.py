@@ -103,6 +103,11 @@ class RegistrationChange(Request):
     organisation: Text(120) = None
 
 
+class CardPayment(Request):
+    payment_method: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,100}$")] = (
+        Field(description="the PaymentMethod Stripe.js made from the card form"))
+
+
 class OrganiserCancelRequest(Request):
     refund: bool = Field(description="refund everything paid")
 

@@ -1,5 +1,6 @@
 """The registration service (port 8000): catalog, registrations, holds, organiser lists."""
 
+import base64
 import logging
 
 import eventlet
@@ -8,10 +9,11 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.registration import operations
+from services.registration import operations, pages
 from services.registration.models import Base, CatalogCache
 from services.registration.schemas import (
     AdminQuery,
+    CardPayment,
     CatalogView,
     OrganiserCancelRequest,
     PaymentView,
@@ -24,7 +26,15 @@ from services.registration.schemas import (
 from shared.auth import ADMIN, DESK, is_registration_token, registration_token
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.http import ApiError, Conflict, Forbidden, HttpService, Unauthorized, http
+from shared.http import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    HttpService,
+    NotFound,
+    Unauthorized,
+    http,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +64,29 @@ class RegistrationService(HttpService):
         (the seats stay held, and the delegate can ask again)."""
         request = operations.payment_request(registration, self.catalogs.current(self.db.session))
         try:
-            with eventlet.Timeout(PAYMENT_START_SECONDS):
-                return PaymentView(**self.payments.start_payment(request.model_dump(mode="json")))
-        except (Exception, eventlet.Timeout) as exc:
-            log.warning("payments did not start a payment for %s: %s", registration.id,
-                        type(exc).__name__)
+            return PaymentView(**self.ask_payments(self.payments.start_payment,
+                                                   request.model_dump(mode="json")))
+        except ApiError:
             return None
+
+    def page(self, filename: str) -> Response:
+        return pages.response(filename, self.config["STRIPE_JS_URL"])
+
+    def ask_payments(self, call, *args):
+        try:
+            with eventlet.Timeout(PAYMENT_START_SECONDS):
+                return call(*args)
+        except (Exception, eventlet.Timeout) as exc:
+            log.warning("payments did not answer: %s", type(exc).__name__)
+            raise ApiError("Payments cannot be reached just now; please try again shortly.",
+                           code="payments_unavailable", status=503) from None
+
+    def pending_registration(self, request, registration_id: str):
+        registration = self.delegate_registration(request, registration_id)
+        if registration.status != "pending_payment" or not registration.amount_due:
+            raise Conflict(f"This registration is {registration.status}; nothing is due.",
+                           "status", code="nothing_due")
+        return registration
 
     def delegate_registration(self, request, registration_id: str):
         registration = operations.find(self.db, registration_id)
@@ -93,11 +120,7 @@ class RegistrationService(HttpService):
           responses={200: ("How to pay", PaymentView), **DELEGATE_ERRORS,
                      409: ("Nothing to pay", None), 503: ("Payments is unavailable", None)})
     def pay_registration(self, request, registration_id):
-        registration = self.delegate_registration(request, registration_id)
-        if registration.status != "pending_payment" or not registration.amount_due:
-            raise Conflict(f"This registration is {registration.status}; nothing is due.",
-                           "status", code="nothing_due")
-        payment = self.start_payment(registration)
+        payment = self.start_payment(self.pending_registration(request, registration_id))
         if payment is None:
             raise ApiError("Payments cannot be reached just now; please try again shortly.",
                            code="payments_unavailable", status=503)
@@ -135,11 +158,70 @@ class RegistrationService(HttpService):
     @http("GET", "/api/admin/registrations.csv", roles=(ADMIN,),
           summary="Every registration as CSV (UTF-8, opens in Excel)")
     def export_registrations(self, request):
-        return Response(
-            operations.export_csv(self.db),
-            mimetype="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="registrations.csv"'},
-        )
+        return self.export(request, "delegates")
+
+    @http("GET", "/api/admin/exports/<string:kind>.csv", roles=(ADMIN,),
+          summary="CSV for organisers: delegates, catering, accessibility or attendance")
+    def export(self, request, kind):
+        if kind not in operations.EXPORTS:
+            raise NotFound(f"No export called {kind!r}.", "kind")
+        return Response(operations.export_csv(self.db, kind), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{kind}.csv"'})
+
+    @http("GET", "/api/admin/stats", roles=(ADMIN,),
+          summary="Registrations by status and ticket type, revenue, places left")
+    def sale_stats(self, request):
+        return operations.stats(self.db, self.catalogs)
+
+    @http("GET", "/api/page-config", summary="What the pages need to load Stripe.js")
+    def page_config(self, request):
+        return {"stripe_js_url": self.config["STRIPE_JS_URL"],
+                "publishable_key": self.config["STRIPE_PUBLISHABLE_KEY"]}
+
+    @http("POST", "/api/registrations/<string:registration_id>/card-setup",
+          summary=f"A SetupIntent secret for the card form ({TOKEN_HEADER})")
+    def card_setup(self, request, registration_id):
+        self.pending_registration(request, registration_id)
+        return {"client_secret": self.ask_payments(self.payments.start_card_setup)}
+
+    @http("POST", "/api/registrations/<string:registration_id>/pay", body=CardPayment,
+          summary=f"Charge the card the page set up ({TOKEN_HEADER}); status, or why "
+                  "it was declined")
+    def pay(self, request, registration_id, body):
+        self.pending_registration(request, registration_id)
+        return self.ask_payments(self.payments.pay, registration_id, body.payment_method)
+
+    @http("GET", "/api/registrations/<string:registration_id>/receipt.pdf",
+          summary=f"The receipt of a paid registration ({TOKEN_HEADER})")
+    def receipt(self, request, registration_id):
+        registration = self.delegate_registration(request, registration_id)
+        if not registration.amount_paid:
+            raise NotFound("This registration has no receipt yet.", "registration_id")
+        pdf = base64.b64decode(self.ask_payments(self.payments.receipt_pdf, registration_id))
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="receipt-{registration.reference}.pdf"'})
+
+    @http("GET", "/", summary="The registration page")
+    def register_page(self, request):
+        return self.page("register.html")
+
+    @http("GET", "/confirmation/<string:registration_id>", summary="After paying")
+    def confirmation_page(self, request, registration_id):
+        return self.page("confirmation.html")
+
+    @http("GET", "/manage/<string:registration_id>", summary="A delegate's own booking")
+    def manage_page(self, request, registration_id):
+        return self.page("manage.html")
+
+    @http("GET", "/admin", summary="The organisers' dashboard")
+    def admin_page(self, request):
+        return self.page("admin.html")
+
+    @http("GET", "/static/<string:filename>", summary="The pages' scripts and styles")
+    def static_file(self, request, filename):
+        if filename not in pages.ASSETS:
+            raise NotFound("No such file.", None)
+        return self.page(filename)
 
     @http("POST", "/api/admin/registrations/<string:registration_id>/cancel",
           body=OrganiserCancelRequest, roles=(ADMIN,),
@@ -169,6 +251,10 @@ class RegistrationService(HttpService):
     @event_handler("payments", "payment_refunded")
     def on_payment_refunded(self, event):
         operations.record_refund(self.db, self.catalogs, event, utcnow())
+
+    @event_handler("badges", "delegate_checked_in")
+    def on_delegate_checked_in(self, event):
+        operations.record_check_in(self.db, event)
 
     @timer(interval=HOLD_SWEEP_SECONDS)
     def expire_holds(self):
