@@ -185,6 +185,13 @@ def test_dockerfile_installs_the_package_and_runs_conference():
     assert "conference" in scripts
 
 
+def test_the_image_carries_the_pages_scripts_and_styles():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    shipped = data["package-data"]["*"]
+    for pattern in ("*.html", "*.js", "*.css", "*.yaml", "*.txt"):
+        assert pattern in shipped, pattern
+
+
 def test_dockerignore_keeps_local_state_out_but_not_the_sources():
     ignored = (ROOT / ".dockerignore").read_text().split()
     for pattern in (".venv", "var", ".git", "tests"):

@@ -13,9 +13,12 @@ TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
 
 
 def content_security_policy(stripe_js_url: str) -> str:
+    """Only our own origin, and Stripe's: where its script comes from (STRIPE_JS_URL),
+    and the origins Stripe documents for its API calls and 3-D Secure frames."""
     stripe = "{0.scheme}://{0.netloc}".format(urlsplit(stripe_js_url))
-    return (f"default-src 'self'; script-src 'self' {stripe}; frame-src 'self' {stripe}; "
-            f"connect-src 'self' {stripe}; img-src 'self' data: blob:; "
+    return (f"default-src 'self'; script-src 'self' {stripe}; "
+            f"frame-src 'self' {stripe} https://js.stripe.com https://hooks.stripe.com; "
+            f"connect-src 'self' {stripe} https://api.stripe.com; img-src 'self' data: blob:; "
             "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
             "form-action 'self'")
 

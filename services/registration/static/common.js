@@ -12,12 +12,11 @@ function t(key, values = {}) {
   return template.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
 }
 
-// Elements with data-t="key" show that string; data-t-placeholder likewise.
+// Elements with data-t="key" show that string.
 function translatePage() {
   document.documentElement.lang = STRINGS.locale.split("-")[0];
-  for (const node of document.querySelectorAll("[data-t]")) { node.textContent = t(node.dataset.t); }
-  for (const node of document.querySelectorAll("[data-t-placeholder]")) {
-    node.placeholder = t(node.dataset.tPlaceholder);
+  for (const node of document.querySelectorAll("[data-t]")) {
+    node.textContent = t(node.dataset.t);
   }
 }
 
@@ -25,7 +24,11 @@ function make(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (value === false || value === null || value === undefined) { continue; }
-    if (name === "className") { node.className = value; } else { node.setAttribute(name, value === true ? "" : value); }
+    if (name === "className") {
+      node.className = value;
+    } else {
+      node.setAttribute(name, value === true ? "" : value);
+    }
   }
   node.append(...children.filter((child) => child !== null && child !== undefined));
   return node;
@@ -68,7 +71,8 @@ async function api(method, path, { body, token, bearer } = {}) {
   const error = (data && data.error) || {};
   return {
     ok: false, status: response.status,
-    error: { code: error.code, field: error.field, message: error.message || t("common.unexpectedError") },
+    error: { code: error.code, field: error.field,
+             message: error.message || t("common.unexpectedError") },
   };
 }
 
@@ -112,7 +116,11 @@ function fieldKey(field) {
 function describedBy(node, id, add) {
   const ids = (node.getAttribute("aria-describedby") || "").split(" ").filter((v) => v && v !== id);
   if (add) { ids.push(id); }
-  if (ids.length) { node.setAttribute("aria-describedby", ids.join(" ")); } else { node.removeAttribute("aria-describedby"); }
+  if (ids.length) {
+    node.setAttribute("aria-describedby", ids.join(" "));
+  } else {
+    node.removeAttribute("aria-describedby");
+  }
 }
 
 function setFieldError(key, message) {
@@ -120,10 +128,15 @@ function setFieldError(key, message) {
   const holder = $(`${key}-error`);
   holder.textContent = message || "";
   holder.hidden = !message;
-  const controls = target.tagName === "FIELDSET" ? [target, ...target.querySelectorAll("input")] : [target];
+  const controls = target.tagName === "FIELDSET"
+    ? [target, ...target.querySelectorAll("input")] : [target];
   for (const control of controls) {
     describedBy(control, holder.id, Boolean(message));
-    if (message) { control.setAttribute("aria-invalid", "true"); } else { control.removeAttribute("aria-invalid"); }
+    if (message) {
+      control.setAttribute("aria-invalid", "true");
+    } else {
+      control.removeAttribute("aria-invalid");
+    }
   }
 }
 
@@ -201,6 +214,7 @@ function loadStripe() {
 // being processed.
 async function cardPayment({ id, token, container, errorHolder, button, amount, before, onPaid }) {
   const payLabel = t("card.pay", { amount });
+  busy(button, true, payLabel);
   const showError = (message) => {
     errorHolder.textContent = message;
     errorHolder.hidden = !message;
@@ -217,19 +231,21 @@ async function cardPayment({ id, token, container, errorHolder, button, amount, 
   card.mount(container);
   busy(button, false, payLabel);
 
+  const path = `/api/registrations/${encodeURIComponent(id)}`;
+
   async function attempt() {
     if (before) {
       const ready = await before();
       if (!ready.ok) { return ready.error.message; }
     }
-    const setup = await api("POST", `/api/registrations/${id}/card-setup`, { token });
+    const setup = await api("POST", `${path}/card-setup`, { token });
     if (!setup.ok) { return setup.error.message; }
     const confirmed = await stripe.confirmCardSetup(setup.data.client_secret, {
       payment_method: { card },
     });
     if (confirmed.error) { return confirmed.error.message || t("card.declined"); }
     const method = confirmed.setupIntent.payment_method;
-    const paid = await api("POST", `/api/registrations/${id}/pay`, {
+    const paid = await api("POST", `${path}/pay`, {
       token, body: { payment_method: typeof method === "string" ? method : method.id },
     });
     if (!paid.ok) { return paid.error.message; }
