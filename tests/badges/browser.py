@@ -11,10 +11,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from tests.chromium import launch
+
 SCAN = "Scan a badge or e-ticket QR code"
 
 
@@ -29,7 +27,7 @@ def main(base_url, desk_token, search, ticket_token, screenshots):
     shots.mkdir(parents=True, exist_ok=True)
     seen = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         for name, viewport in [("laptop", {"width": 1280, "height": 800}),
                                ("tablet", {"width": 768, "height": 1024})]:
             page = browser.new_page(viewport=viewport)

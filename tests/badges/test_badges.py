@@ -6,7 +6,6 @@ import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pypdfium2
 import pytest
@@ -163,9 +162,9 @@ def test_the_desk_page_in_a_real_browser(desk, tmp_path):
     created = desk.confirmed()
     screenshots = ROOT / "var" / "screenshots"
     run = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("browser.py")), desk.badges.base_url,
+        [sys.executable, "-m", "tests.badges.browser", desk.badges.base_url,
          "test-desk-token", "zolc", ticket_token(SECRET, created["id"]), str(screenshots)],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert run.returncode == 0, run.stderr[-3000:]
     seen = json.loads(run.stdout.strip().splitlines()[-1])
     assert "not accepted" in seen["laptop_wrong_token"]

@@ -15,10 +15,8 @@ from pathlib import Path
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from tests.chromium import launch
+
 CARD_INPUTS = {"number": None, "exp_month": "12", "exp_year": "30", "cvc": "123",
                "postal_code": "1000"}
 # The ids of form controls with neither a <label> nor an aria-label(ledby).
@@ -290,7 +288,7 @@ def main(scenario, base_url, args_json, screenshots):
     args = json.loads(args_json)
     seen = {"console_errors": []}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport=args.get("viewport", {"width": 1280, "height": 900}),
                                 accept_downloads=True)
         page.on("console", lambda message: message.type == "error" and seen[

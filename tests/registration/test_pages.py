@@ -52,9 +52,9 @@ def browse(request):
 
 def run_browser(scenario: str, base_url: str, args: dict, shots: Path) -> dict:
     run = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("browser.py")), scenario, base_url,
+        [sys.executable, "-m", "tests.registration.browser", scenario, base_url,
          json.dumps(args), str(shots)],
-        capture_output=True, text=True, timeout=150)
+        capture_output=True, text=True, timeout=150, cwd=ROOT)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     seen = json.loads(run.stdout.strip().splitlines()[-1])
     assert not [e for e in seen["console_errors"] if "Content Security Policy" in e]
