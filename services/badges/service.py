@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import eventlet
 from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
@@ -23,6 +22,7 @@ from shared.auth import ADMIN, DESK
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
 from shared.http import HttpService, NotFound, http
+from shared.rpc import ServiceUnavailable, ask
 
 STATIC = Path(__file__).with_name("static")
 DESK_FILES = {"desk.js": "text/javascript", "desk.css": "text/css"}
@@ -52,9 +52,8 @@ class BadgesService(HttpService):
 
     def timezone(self) -> str:
         try:
-            with eventlet.Timeout(5):
-                return self.registration.conference()["timezone"]
-        except (Exception, eventlet.Timeout):
+            return ask(self.registration.conference, seconds=5)["timezone"]
+        except ServiceUnavailable:
             return "UTC"
 
     @event_handler("registration", "registration_confirmed")

@@ -4,7 +4,6 @@ from shared.events import Event
 
 REGISTRATION_EVENTS = ("registration_created", "registration_confirmed", "registration_updated",
                        "registration_cancelled", "registration_expired")
-PAYMENT_EVENTS = ("payment_succeeded", "payment_failed", "payment_refunded")
 
 MAX_RETRY_DELAY = 600.0
 

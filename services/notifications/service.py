@@ -2,7 +2,6 @@
 
 import base64
 
-import eventlet
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -15,8 +14,7 @@ from shared.auth import ADMIN
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
 from shared.http import HttpService, http
-
-RPC_SECONDS = 10
+from shared.rpc import ServiceUnavailable, ask
 
 
 class MessageView(BaseModel):
@@ -47,10 +45,9 @@ class NotificationsService(HttpService):
 
     def ask(self, call, *args):
         try:
-            with eventlet.Timeout(RPC_SECONDS):
-                return call(*args)
-        except (Exception, eventlet.Timeout) as exc:
-            raise TemporaryFailure(f"a service did not answer: {type(exc).__name__}") from None
+            return ask(call, *args)
+        except ServiceUnavailable as exc:
+            raise TemporaryFailure(f"a service did not answer: {exc}") from None
 
     @event_handler("registration", "registration_created")
     @event_handler("registration", "registration_confirmed")

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from werkzeug.wrappers import Response
 
 STATIC = Path(__file__).with_name("static")
-PAGES = ("register.html", "confirmation.html", "manage.html", "admin.html")
 ASSETS = {path.name for path in STATIC.glob("*") if path.suffix in (".js", ".css")}
 TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
 

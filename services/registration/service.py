@@ -1,9 +1,7 @@
 """The registration service (port 8000): catalog, registrations, holds, organiser lists."""
 
 import base64
-import logging
 
-import eventlet
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
@@ -35,11 +33,9 @@ from shared.http import (
     Unauthorized,
     http,
 )
-
-log = logging.getLogger(__name__)
+from shared.rpc import ServiceUnavailable, ask
 
 HOLD_SWEEP_SECONDS = 2
-PAYMENT_START_SECONDS = 10
 TOKEN_HEADER = "X-Registration-Token"
 DELEGATE_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
                    404: ("No such registration", None)}
@@ -74,10 +70,8 @@ class RegistrationService(HttpService):
 
     def ask_payments(self, call, *args):
         try:
-            with eventlet.Timeout(PAYMENT_START_SECONDS):
-                return call(*args)
-        except (Exception, eventlet.Timeout) as exc:
-            log.warning("payments did not answer: %s", type(exc).__name__)
+            return ask(call, *args)
+        except ServiceUnavailable:
             raise ApiError("Payments cannot be reached just now; please try again shortly.",
                            code="payments_unavailable", status=503) from None
 
