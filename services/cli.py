@@ -95,7 +95,7 @@ def run_service(name: str, port: int | None) -> None:
 
 
 def watch(amqp_uri: str) -> None:
-    """Print every event on the bus: time, source, type, id and registration id."""
+    """Print every event on the bus: time, source, type, id, order and registration id."""
     from kombu import Connection, Queue
     from nameko.standalone.events import get_event_exchange
 
@@ -104,7 +104,7 @@ def watch(amqp_uri: str) -> None:
     def show(body, message):
         data = body.get("data", {})
         print(f"{body.get('occurred_at')}  {body.get('source')}.{body.get('type')} "
-              f"v{body.get('version')}  id={body.get('id')}  "
+              f"v{body.get('version')}  id={body.get('id')}  order={data.get('order_id', '-')}  "
               f"registration={data.get('registration_id', '-')}", flush=True)
         message.ack()
 
@@ -139,15 +139,14 @@ def pay_with_test_card(client, intent_id: str, card: str = "ok") -> str:
 def load_catalog(path: str) -> None:
     from sqlalchemy.orm import Session
 
+    from services.registration.booking import load_catalog, seed
     from services.registration.catalog import load_catalog_file
-    from services.registration.models import Base
-    from services.registration.operations import load_catalog, seed
     from shared.config import service_config
-    from shared.db import UnitOfWork, make_engine, migrate
+    from shared.db import UnitOfWork, make_engine, migrate, migrations
 
     config = service_config("registration")
     engine = make_engine(config["DATABASE_URL"])
-    migrate(engine, Base.metadata, seed=seed, config=config)
+    migrate(engine, migrations("registration"), seed=seed, config=config)
     with Session(engine) as session:
         version = load_catalog(UnitOfWork(session, "cli", lambda: None),
                                load_catalog_file(path), Path(path).name)

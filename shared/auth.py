@@ -4,7 +4,8 @@ Organisers send ``Authorization: Bearer <token>``: ``ADMIN_TOKEN`` may do
 everything, ``DESK_TOKEN`` may search, print and check in only.
 
 A delegate's private token (the ``X-Registration-Token`` header, and the link
-in their emails) is an HMAC of the registration id with ``SECRET_KEY``: any
+in their emails) is an HMAC of the registration id with ``SECRET_KEY``, and a
+buyer's (``X-Order-Token``) one of the order id for another purpose: any
 service holding the key can make or check it, nothing secret is stored, and it
 carries no personal data. The ticket token in the e-ticket's and the badge's QR
 code is the registration id with its HMAC for another purpose: a scanner can
@@ -44,6 +45,16 @@ def registration_token(secret_key: str, registration_id: str) -> str:
 
 def is_registration_token(secret_key: str, registration_id: str, token: str | None) -> bool:
     expected = registration_token(secret_key, registration_id)
+    return bool(token) and hmac.compare_digest(token.encode(), expected.encode())
+
+
+def order_token(secret_key: str, order_id: str) -> str:
+    """The buyer's private token for one order (header ``X-Order-Token``)."""
+    return _mac(secret_key, "order-access", order_id)
+
+
+def is_order_token(secret_key: str, order_id: str, token: str | None) -> bool:
+    expected = order_token(secret_key, order_id)
     return bool(token) and hmac.compare_digest(token.encode(), expected.encode())
 
 

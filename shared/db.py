@@ -5,18 +5,25 @@ production). Besides its own tables, every service database holds two tables
 for messaging: ``outbox`` (events waiting to be published, written in the same
 transaction as the change they describe) and ``processed_events`` (which events
 each consumer has already handled).
+
+Each service's schema changes are an Alembic migration history in
+``services/<service>/migrations/``, its database brought to the head on start
+(``migrate``); ``new_revision`` writes the next revision from changed models.
 """
 
-import logging
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -26,7 +33,7 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
-    select,
+    inspect,
     text,
 )
 from sqlalchemy.exc import IntegrityError
@@ -34,8 +41,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.pool import QueuePool
 
 from shared.events import Contract, Event, new_event
-
-log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -86,13 +91,6 @@ class ProcessedEvent(MessagingBase):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class SchemaMigration(MessagingBase):
-    __tablename__ = "schema_migrations"
-
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    applied_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
 def make_engine(url: str, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -124,37 +122,110 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     )
 
 
-Migration = Callable[[Session], None]
 Seed = Callable[[Session, dict], None]
+SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
+BASELINE = "0001"  # every service's first revision: the schema the old runner left
+OLD_VERSION_TABLE = "schema_migrations"  # the old runner's bookkeeping, left alone
 
 
-def migrate(engine: Engine, metadata: MetaData, migrations: Sequence[Migration] = (),
-            seed: Seed | None = None, config: dict | None = None) -> None:
-    """Bring the schema up to date; safe when several instances start at once.
+def migrations(service: str) -> Path:
+    """The folder of ``service``'s Alembic migration history."""
+    return SERVICES_DIR / service / "migrations"
 
-    A new database gets the current models and is stamped with every
-    migration. An existing one runs the migrations it has not seen (each a
-    function of a session, numbered by its position), then gains any new table.
-    ``seed(session, config)`` then adds whatever data the service cannot start
-    without, in the same transaction.
+
+def alembic_config(script_location: Path, connection: Connection, **attributes) -> Config:
+    """Alembic's configuration for one migration history, run on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes.update(connection=connection, **attributes)
+    return config
+
+
+def run_alembic_env() -> None:
+    """What every service's ``migrations/env.py`` does: run Alembic's command on the
+    connection in its configuration (and compare with ``metadata`` there, if any)."""
+    from alembic import context
+
+    context.configure(
+        connection=context.config.attributes["connection"],
+        target_metadata=context.config.attributes.get("metadata"),
+        render_as_batch=True,  # SQLite alters a table by copying it
+        render_item=_render_item,
+        include_name=include_name,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """What Alembic compares with the models: everything but the old runner's table."""
+    return not (type_ == "table" and name == OLD_VERSION_TABLE)
+
+
+def _render_item(type_: str, obj, autogen_context) -> str | bool:
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("from shared.db import UTCDateTime")
+        return "UTCDateTime()"
+    return False
+
+
+def migrate(engine: Engine, script_location: Path, seed: Seed | None = None,
+            config: dict | None = None) -> None:
+    """Bring the database to the head of its migration history, in one transaction; safe
+    when several instances start at once.
+
+    A database the old runner made (``schema_migrations``, no ``alembic_version``) holds
+    the baseline: it is stamped with it first. ``seed(session, config)`` then adds whatever
+    data the service cannot start without, in the same transaction.
     """
-    with Session(engine) as session, session.begin():
-        if engine.dialect.name == "postgresql":
-            lock_key = zlib.crc32(f"migrate:{engine.url.database}".encode())
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
-        bind = session.connection()
-        fresh = not engine.dialect.has_table(bind, SchemaMigration.__tablename__)
-        MessagingBase.metadata.create_all(bind)
-        applied = set(session.scalars(select(SchemaMigration.version)))
-        for version, step in enumerate(migrations, start=1):
-            if version not in applied:
-                if not fresh:
-                    log.info("applying migration %d", version)
-                    step(session)
-                session.add(SchemaMigration(version=version))
-        metadata.create_all(bind)
-        if seed is not None:
-            seed(session, config or {})
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:  # batch operations copy and drop tables: no cascades, no refusals
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                _one_migrator_at_a_time(connection)
+                alembic = alembic_config(script_location, connection)
+                tables = inspect(connection).get_table_names()
+                if OLD_VERSION_TABLE in tables and "alembic_version" not in tables:
+                    command.stamp(alembic, BASELINE)
+                command.upgrade(alembic, "head")
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("the migrations left rows breaking a foreign key")
+                if seed is not None:
+                    with Session(connection) as session:
+                        seed(session, config or {})
+                        session.flush()
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def _one_migrator_at_a_time(connection: Connection) -> None:
+    """Lock the schema until the transaction ends: instances starting together migrate one
+    after another, and the later ones find nothing left to do."""
+    if connection.dialect.name == "postgresql":
+        key = zlib.crc32(f"migrate:{connection.engine.url.database}".encode())
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # pysqlite would begin at a write
+
+
+def new_revision(service: str, metadata: MetaData, message: str) -> None:
+    """Write the next revision of ``service``'s history: what its models (``metadata``)
+    declare beyond its head, autogenerated on a scratch SQLite database. A draft: tidy it
+    (ruff format, ruff check --fix) and add what autogenerate cannot know (data, renames)::
+
+        .venv/bin/python -c "from services.payments.models import Base
+        from shared.db import new_revision; new_revision('payments', Base.metadata, 'why')"
+    """
+    with create_engine("sqlite://").begin() as connection:
+        config = alembic_config(migrations(service), connection,
+                                metadata=[MessagingBase.metadata, metadata])
+        command.upgrade(config, "head")
+        head = ScriptDirectory.from_config(config).get_current_head()
+        command.revision(config, message, autogenerate=True, rev_id=f"{int(head) + 1:04d}")
 
 
 class UnitOfWork:
@@ -224,10 +295,8 @@ class UnitOfWork:
 class Database(DependencyProvider):
     """Session-per-worker dependency; migrates on start and runs the outbox relay."""
 
-    def __init__(self, metadata: MetaData, migrations: Sequence[Migration] = (),
-                 seed: Seed | None = None):
+    def __init__(self, metadata: MetaData, seed: Seed | None = None):
         self.metadata = metadata
-        self.migrations = migrations
         self.seed = seed
         self.units: dict = {}
 
@@ -236,7 +305,12 @@ class Database(DependencyProvider):
 
         config = self.container.config
         self.engine = make_engine(config["DATABASE_URL"])
-        migrate(self.engine, self.metadata, self.migrations, self.seed, config)
+        history = migrations(self.container.service_name)
+        if history.is_dir():
+            migrate(self.engine, history, self.seed, config)
+        else:  # a service with no migration history (a test's): its tables as declared
+            MessagingBase.metadata.create_all(self.engine)
+            self.metadata.create_all(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(self.sessions, config["AMQP_URI"])
 

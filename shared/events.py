@@ -13,7 +13,7 @@ not know rather than guess.
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,38 +35,121 @@ class Delegate(Contract):
     accessibility_needs: str | None = None
 
 
+class Organiser(Contract):
+    name: str
+    address: str
+    vat_number: str
+
+
+class ConferenceFacts(Contract):
+    """What every service needs to know of the conference, carried on registration's
+    events so that nobody has to ask for it."""
+
+    name: str
+    starts_on: date
+    ends_on: date
+    venue: str
+    timezone: str
+    name_changes_until: date
+    organiser: Organiser
+
+
 RegistrationStatus = Literal["pending_payment", "confirmed", "cancelled", "expired"]
 BadgeRole = Literal["delegate", "speaker", "exhibitor", "staff", "press", "volunteer"]
 
 
 class RegistrationData(Contract):
-    """The state of a registration after the change the event reports."""
+    """The state of one delegate's registration after the change the event reports."""
 
     registration_id: str
+    order_id: str
     reference: str
     status: RegistrationStatus
     ticket_type: str
     ticket_type_name: str
     role: BadgeRole
     add_ons: list[str]
-    amount_due: int = Field(description="cents, VAT included")
+    amount_due: int = Field(description="this delegate's share, cents, VAT included")
     vat_amount: int
     currency: str
     delegate: Delegate
     hold_expires_at: datetime | None = None
+    conference: ConferenceFacts
+
+
+CancelReason = Literal["delegate", "buyer", "organiser", "refunded",
+                       "no_capacity_after_payment", "paid_after_cancellation"]
 
 
 class RegistrationCancelledData(RegistrationData):
-    reason: Literal["delegate", "organiser", "refunded", "no_capacity_after_payment",
-                    "paid_after_cancellation"]
+    reason: CancelReason
+    refund_due: int = Field(description="cents the payments service should refund")
+
+
+class Buyer(Contract):
+    """Who books and pays for an order, and what the documents say of them."""
+
+    name: str
+    email: str
+    organisation: str
+    country: str
+    billing_address: str | None = None
+    vat_number: str | None = None
+    purchase_order: str | None = None
+
+
+class OrderLine(Contract):
+    registration_id: str
+    description: str
+    amount: int = Field(description="cents, VAT included; negative for a discount")
+
+
+class OrderDelegate(Contract):
+    registration_id: str
+    reference: str
+    name: str
+    email: str
+    ticket_type_name: str
+    status: RegistrationStatus
+    amount_due: int
+
+
+class OrderData(Contract):
+    """The state of an order (one buyer, one or more delegates, one payment) after the
+    change the event reports. The amount is registration's, never a browser's."""
+
+    order_id: str
+    reference: str
+    status: RegistrationStatus
+    payment_method: Literal["card"]
+    amount_due: int = Field(description="cents, VAT included")
+    vat_amount: int
+    vat_rate_percent: str
+    currency: str
+    lines: list[OrderLine]
+    buyer: Buyer
+    delegates: list[OrderDelegate]
+    hold_expires_at: datetime | None = None
+    conference: ConferenceFacts
+
+
+class OrderCancelledData(OrderData):
+    reason: CancelReason
     refund_due: int = Field(description="cents the payments service should refund")
 
 
 class PaymentData(Contract):
-    registration_id: str
+    order_id: str
     payment_intent_id: str
     amount: int
     currency: str
+
+
+class PaymentReadyData(PaymentData):
+    """A PaymentIntent the buyer's browser can pay now (Stripe.js needs the secret)."""
+
+    client_secret: str
+    attempt: int
 
 
 class PaymentFailedData(PaymentData):
@@ -91,56 +174,9 @@ class DelegateCheckedInData(Contract):
 
 class EmailSentData(Contract):
     registration_id: str | None
+    order_id: str | None = None
     kind: str
     message_id: str
-
-
-# RPC: registration asks payments to take a registration's payment.
-
-
-class PaymentLine(Contract):
-    description: str
-    amount: int
-
-
-class Organiser(Contract):
-    name: str
-    address: str
-    vat_number: str
-
-
-class Billing(Contract):
-    address: str | None = None
-    vat_number: str | None = None
-    purchase_order: str | None = None
-
-
-class PaymentRequest(Contract):
-    """What payments needs to charge a registration and write its receipt; the amount
-    is the registration service's, never the browser's."""
-
-    registration_id: str
-    reference: str
-    conference_name: str
-    amount: int = Field(gt=0, description="cents, VAT included")
-    currency: str
-    vat_rate_percent: str
-    vat_amount: int
-    lines: list[PaymentLine]
-    delegate_name: str
-    organisation: str
-    email: str
-    billing: Billing = Billing()
-    organiser: Organiser
-
-
-class PaymentDetails(Contract):
-    """How the delegate's browser pays: the PaymentIntent and Stripe.js's keys."""
-
-    payment_intent_id: str
-    client_secret: str
-    publishable_key: str
-    status: str
 
 
 @dataclass(frozen=True)
@@ -154,17 +190,22 @@ class EventType:
 EVENT_TYPES = {
     event.name: event
     for event in [
-        EventType("registration", "registration_created", 1, RegistrationData),
-        EventType("registration", "registration_confirmed", 1, RegistrationData),
-        EventType("registration", "registration_updated", 1, RegistrationData),
-        EventType("registration", "registration_cancelled", 1, RegistrationCancelledData),
-        EventType("registration", "registration_expired", 1, RegistrationData),
-        EventType("payments", "payment_succeeded", 1, PaymentData),
-        EventType("payments", "payment_failed", 1, PaymentFailedData),
-        EventType("payments", "payment_refunded", 1, PaymentRefundedData),
+        EventType("registration", "order_placed", 1, OrderData),
+        EventType("registration", "order_confirmed", 1, OrderData),
+        EventType("registration", "order_cancelled", 1, OrderCancelledData),
+        EventType("registration", "order_expired", 1, OrderData),
+        EventType("registration", "registration_created", 2, RegistrationData),
+        EventType("registration", "registration_confirmed", 2, RegistrationData),
+        EventType("registration", "registration_updated", 2, RegistrationData),
+        EventType("registration", "registration_cancelled", 2, RegistrationCancelledData),
+        EventType("registration", "registration_expired", 2, RegistrationData),
+        EventType("payments", "payment_ready", 1, PaymentReadyData),
+        EventType("payments", "payment_succeeded", 2, PaymentData),
+        EventType("payments", "payment_failed", 2, PaymentFailedData),
+        EventType("payments", "payment_refunded", 2, PaymentRefundedData),
         EventType("badges", "badge_generated", 1, BadgeGeneratedData),
         EventType("badges", "delegate_checked_in", 1, DelegateCheckedInData),
-        EventType("notifications", "email_sent", 1, EmailSentData),
+        EventType("notifications", "email_sent", 2, EmailSentData),
     ]
 }
 

@@ -7,8 +7,8 @@ is nameko's ``@http`` entrypoint that also
 - parses and validates the JSON body or the query string with a pydantic
   model and passes it as ``body`` / ``query`` (422 naming the field);
 - turns a dict, list or pydantic model (optionally ``(status, value)``) into
-  a JSON response, and any ``ApiError`` into
-  ``{"error": {"code", "message", "field"}}`` with its 4xx status;
+  a JSON response, and any ``Refusal`` (``shared.errors``) into
+  ``{"error": {"code", "message", "field"}}`` with the status of its kind;
 - describes itself for ``GET /openapi.json``.
 
 The server answers unknown routes with the same JSON errors, adds security
@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request, Response
 
 from shared.auth import role_for_bearer
 from shared.entrypoints import entrypoints_of
+from shared.errors import BadRequest, Forbidden, Invalid, Refusal, TooLarge, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -42,37 +43,13 @@ SECURITY_HEADERS = {
 }
 
 
-class ApiError(Exception):
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message: str, field: str | None = None, *, code: str | None = None,
-                 status: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.code = code or self.code
-        self.status = status or self.status
-
-
-class Unauthorized(ApiError):
-    status, code = 401, "unauthorized"
-
-
-class Forbidden(ApiError):
-    status, code = 403, "forbidden"
-
-
-class NotFound(ApiError):
-    status, code = 404, "not_found"
-
-
-class Conflict(ApiError):
-    status, code = 409, "conflict"
-
-
-class InvalidField(ApiError):
-    status, code = 422, "invalid_field"
+# The HTTP status of each kind of refusal; the only place refusals meet HTTP.
+STATUS_OF_KIND = {
+    "bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404,
+    "conflict": 409, "gone": 410, "too_large": 413, "invalid": 422, "too_many": 429,
+    "unavailable": 503,
+}
+RETRY_AFTER_SECONDS = {"unavailable": 5}
 
 
 def _json_default(value):
@@ -94,8 +71,16 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
     return response
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
-    return json_response({"error": {"code": code, "message": message, "field": field}}, status)
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   headers: dict | None = None) -> Response:
+    return json_response({"error": {"code": code, "message": message, "field": field}}, status,
+                         headers)
+
+
+def refusal_response(refusal: Refusal) -> Response:
+    retry_after = RETRY_AFTER_SECONDS.get(refusal.kind)
+    return error_response(STATUS_OF_KIND[refusal.kind], refusal.code, refusal.message,
+                          refusal.field, {"Retry-After": str(retry_after)} if retry_after else None)
 
 
 def field_path(location) -> str:
@@ -113,22 +98,34 @@ def validate(model: type[BaseModel], data) -> BaseModel:
         first = exc.errors()[0]
         location = [p for p in first["loc"] if not str(p).startswith("function-")]
         message = first["msg"].removeprefix("Value error, ")
-        raise InvalidField(message, field_path(location) or None) from None
+        raise Invalid(message, field_path(location) or None) from None
 
 
 def parse_json_body(request, model: type[BaseModel]) -> BaseModel:
     if request.content_length and request.content_length > MAX_BODY_BYTES:
-        raise ApiError("The request body is too large.", code="too_large", status=413)
+        raise TooLarge("The request body is too large.")
     raw = request.get_data(cache=False)
     if len(raw) > MAX_BODY_BYTES:
-        raise ApiError("The request body is too large.", code="too_large", status=413)
+        raise TooLarge("The request body is too large.")
     try:
         data = json.loads(raw)
     except ValueError:
-        raise ApiError("The request body must be a JSON object.", code="invalid_json") from None
+        raise BadRequest("The request body must be a JSON object.", code="invalid_json") from None
     if not isinstance(data, dict):
-        raise ApiError("The request body must be a JSON object.", code="invalid_json")
+        raise BadRequest("The request body must be a JSON object.", code="invalid_json")
     return validate(model, data)
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def idempotency_key(request) -> str | None:
+    """The request's ``Idempotency-Key`` header: up to 255 visible ASCII characters."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise Invalid("An Idempotency-Key is 1 to 255 visible ASCII characters.",
+                      "Idempotency-Key")
+    return key
 
 
 def _http_exception_response(exc: HTTPException) -> Response:
@@ -175,7 +172,7 @@ class HttpEntrypoint(HttpRequestHandler):
 
     def __init__(self, method, url, *, body=None, query=None, roles=None, summary="",
                  responses=None, **kwargs):
-        kwargs.setdefault("expected_exceptions", (ApiError,))
+        kwargs.setdefault("expected_exceptions", (Refusal,))
         super().__init__(method, url, **kwargs)
         self.body_model = body
         self.query_model = query
@@ -204,8 +201,8 @@ class HttpEntrypoint(HttpRequestHandler):
         return json_response(payload, status)
 
     def response_from_exception(self, exc):
-        if isinstance(exc, ApiError):
-            return error_response(exc.status, exc.code, exc.message, exc.field)
+        if isinstance(exc, Refusal):
+            return refusal_response(exc)
         if isinstance(exc, HTTPException):
             return _http_exception_response(exc)
         log.error("error handling %s %s: %s", self.method, self.url, type(exc).__name__)

@@ -207,13 +207,15 @@ class EventListener:
             self.received.append(message.payload)
         return self.received
 
-    def of_type(self, event_type, registration_id=None):
+    def of_type(self, event_type, about=None):
+        """Events of a type; about one registration or order (its id) if ``about``."""
         return [e for e in self.drain() if e["type"] == event_type and (
-            registration_id is None or e["data"].get("registration_id") == registration_id)]
+            about is None or about in (e["data"].get("registration_id"),
+                                       e["data"].get("order_id")))]
 
-    def wait_for(self, event_type, registration_id=None, count=1, timeout=10):
+    def wait_for(self, event_type, about=None, count=1, timeout=10):
         return wait_until(
-            lambda: (found := self.of_type(event_type, registration_id)) and len(found) >= count
+            lambda: (found := self.of_type(event_type, about)) and len(found) >= count
             and found,
             timeout, message=f"{count} {event_type} event(s)")
 

@@ -56,6 +56,29 @@ class Stack:
     def pay(self, payment: dict, card: str = "ok") -> str:
         return pay_with_test_card(self.stripe, payment["payment_intent_id"], card)
 
+    def payment(self, created: dict, timeout: float = 15) -> dict:
+        """What the page gets to pay a booking once payments has prepared it (202 before);
+        ``created`` is a 201 answer of POST /api/registrations or /api/orders."""
+        if "delegates" in created:
+            path, headers = f"/api/orders/{created['id']}/payment", {
+                "X-Order-Token": created["token"]}
+        else:
+            path, headers = f"/api/registrations/{created['id']}/payment", {
+                "X-Registration-Token": created["token"]}
+
+        def ready():
+            answer = self.registration.get(path, headers=headers)
+            assert answer.status_code in (200, 202), answer.text
+            return answer.status_code == 200 and answer.json()
+
+        return wait_until(ready, timeout, message="the payment to be ready")
+
+    def order(self, created: dict) -> dict:
+        """The order of a 201 answer of POST /api/orders or /api/registrations."""
+        order_id = created.get("order_id", created["id"])
+        return self.registration.get(f"/api/orders/{order_id}", headers={
+            "X-Order-Token": created.get("order_token", created["token"])}).json()
+
     def status(self, created: dict) -> dict:
         return self.registration.get(f"/api/registrations/{created['id']}", headers={
             "X-Registration-Token": created["token"]}).json()

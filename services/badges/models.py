@@ -26,6 +26,7 @@ class Badge(Base):
     ticket_type: Mapped[str] = mapped_column(String(48), index=True)
     ticket_type_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
+    timezone: Mapped[str] = mapped_column(String(64), doc="the conference's, for check-in times")
     search_text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), index=True, default="active")
     version: Mapped[int] = mapped_column(default=0)

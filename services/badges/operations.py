@@ -15,8 +15,8 @@ from services.badges.models import Badge, badges_matching
 from services.badges.rendering import BadgeData, Rendered
 from shared.auth import registration_of_ticket, ticket_token
 from shared.db import UnitOfWork
+from shared.errors import Conflict, Gone, Invalid, NotFound
 from shared.events import Event
-from shared.http import ApiError, NotFound
 from shared.text import search_key
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ def on_registration_event(uow: UnitOfWork, event: Event, render: Render,
         badge.given_name, badge.family_name = delegate.given_name, delegate.family_name
         badge.pronouns, badge.organisation = delegate.pronouns, delegate.organisation
         badge.country, badge.email = delegate.country, delegate.email
+        badge.timezone = data.conference.timezone
         badge.search_text = search_key(" ".join(filter(None, [
             delegate.given_name, delegate.family_name, delegate.organisation, delegate.email,
             data.reference])))
@@ -82,8 +83,8 @@ def printable(uow: UnitOfWork, registration_id: str) -> Badge:
     if badge is None or badge.pdf is None:
         raise NotFound("No badge for this registration (is it confirmed?).", "registration_id")
     if badge.status != "active":
-        raise ApiError("This registration is cancelled: its badge is withdrawn.",
-                       "registration_id", code="badge_withdrawn", status=410)
+        raise Gone("This registration is cancelled: its badge is withdrawn.", "registration_id",
+                   code="badge_withdrawn")
     return badge
 
 
@@ -110,7 +111,7 @@ def print_many(uow: UnitOfWork, render: Render, secret_key: str, now: datetime, 
         query = query.where(Badge.printed_count == 0)
     badges = sorted(uow.session.scalars(query), key=ORDERS[order])
     if not badges:
-        raise NotFound("No badge matches.", None)
+        raise NotFound("No badge matches.")
     pdf = render([badge_data(b, secret_key) for b in badges], layout).pdf
     for badge in badges:
         badge.printed_count += 1
@@ -123,15 +124,14 @@ def search(uow: UnitOfWork, q: str) -> list[Badge]:
     return badges_matching(uow.session, search_key(q).split())
 
 
-def check_in(uow: UnitOfWork, registration_id: str, now: datetime,
-             timezone: Callable[[], str]) -> dict:
-    """Record a delegate's arrival once; a second scan says when the first was."""
+def check_in(uow: UnitOfWork, registration_id: str, now: datetime) -> dict:
+    """Record a delegate's arrival once; a second scan says when the first was, in the
+    conference's time zone."""
     badge = uow.session.get(Badge, registration_id, with_for_update=True)
     if badge is None:
         raise NotFound("No confirmed registration has this ticket.", "token")
     if badge.status != "active":
-        raise ApiError("This registration is cancelled.", "token", code="cancelled",
-                       status=409)
+        raise Conflict("This registration is cancelled.", "token", code="cancelled")
     name = " ".join(filter(None, [badge.given_name, badge.family_name]))
     if badge.checked_in_at is None:
         badge.checked_in_at = now
@@ -139,7 +139,7 @@ def check_in(uow: UnitOfWork, registration_id: str, now: datetime,
                                             "checked_in_at": now})
         status, message = "checked_in", f"{name} is checked in."
     else:
-        at = badge.checked_in_at.astimezone(ZoneInfo(timezone())).strftime("%H:%M")
+        at = badge.checked_in_at.astimezone(ZoneInfo(badge.timezone)).strftime("%H:%M")
         status, message = "already_checked_in", f"{name} was already checked in at {at}."
     uow.commit()
     return {"status": status, "message": message, "registration_id": registration_id,
@@ -150,6 +150,5 @@ def check_in(uow: UnitOfWork, registration_id: str, now: datetime,
 def registration_of(token: str, secret_key: str) -> str:
     registration_id = registration_of_ticket(secret_key, token)
     if registration_id is None:
-        raise ApiError("This code is not one of our tickets.", "token", code="invalid_ticket",
-                       status=422)
+        raise Invalid("This code is not one of our tickets.", "token", code="invalid_ticket")
     return registration_id

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from eventlet import tpool
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
 from services.badges import operations
@@ -21,8 +20,8 @@ from services.badges.schemas import (
 from shared.auth import ADMIN, DESK
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.http import HttpService, NotFound, http
-from shared.rpc import ServiceUnavailable, ask
+from shared.errors import NotFound
+from shared.http import HttpService, http
 
 STATIC = Path(__file__).with_name("static")
 DESK_FILES = {"desk.js": "text/javascript", "desk.css": "text/css"}
@@ -48,13 +47,6 @@ class BadgesService(HttpService):
 
     db = Database(Base.metadata)
     config = Config()
-    registration = RpcProxy("registration")
-
-    def timezone(self) -> str:
-        try:
-            return ask(self.registration.conference, seconds=5)["timezone"]
-        except ServiceUnavailable:
-            return "UTC"
 
     @event_handler("registration", "registration_confirmed")
     @event_handler("registration", "registration_updated")
@@ -83,13 +75,13 @@ class BadgesService(HttpService):
           responses={200: ("Checked in, or already", CheckInResult)})
     def check_in(self, request, body):
         registration_id = operations.registration_of(body.token, self.config["SECRET_KEY"])
-        return operations.check_in(self.db, registration_id, utcnow(), self.timezone)
+        return operations.check_in(self.db, registration_id, utcnow())
 
     @http("POST", "/api/badges/<string:registration_id>/checkin", roles=STAFF,
           summary="Check a delegate in from the desk's search",
           responses={200: ("Checked in, or already", CheckInResult)})
     def check_in_by_id(self, request, registration_id):
-        return operations.check_in(self.db, registration_id, utcnow(), self.timezone)
+        return operations.check_in(self.db, registration_id, utcnow())
 
     @http("GET", "/api/desk/search", query=SearchQuery, roles=STAFF,
           summary="Find delegates by name, organisation, email or reference (accents ignored)",
@@ -110,7 +102,7 @@ class BadgesService(HttpService):
     @http("GET", "/desk/<string:filename>", summary="The desk page's script and style")
     def desk_file(self, request, filename):
         if filename not in DESK_FILES:
-            raise NotFound("No such file.", None)
+            raise NotFound("No such file.")
         return Response((STATIC / filename).read_bytes(), mimetype=DESK_FILES[filename],
                         headers=PAGE_SECURITY)
 

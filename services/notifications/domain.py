@@ -1,30 +1,55 @@
-"""Which email each event calls for, and how sending is retried. Pure: no I/O."""
+"""Which email each event calls for, to whom, and how sending is retried. Pure: no I/O."""
 
-from shared.events import Event
+from shared.events import Event, OrderData
 
 REGISTRATION_EVENTS = ("registration_created", "registration_confirmed", "registration_updated",
                        "registration_cancelled", "registration_expired")
+ORDER_EVENTS = ("order_placed", "order_confirmed", "order_cancelled", "order_expired")
+
+# What a delegate hears about their own place; every other kind goes to the order's buyer.
+DELEGATE_KINDS = ("e_ticket", "badge_changed", "cancelled")
 
 MAX_RETRY_DELAY = 600.0
 
 
-def message_kind(event: Event, name_before: tuple[str, str] | None) -> str | None:
-    """The message a delegate gets for ``event``, or None. ``name_before`` is the badge
-    name (given, family) this service knew before a ``registration_updated``."""
+def same_person(email: str, other: str) -> bool:
+    return email.strip().casefold() == other.strip().casefold()
+
+
+def booked_for_oneself(order: OrderData) -> bool:
+    """An order whose only delegate is its buyer: a single registration."""
+    return len(order.delegates) == 1 and same_person(order.delegates[0].email, order.buyer.email)
+
+
+def message_kind(event: Event, name_before: tuple[str, str] | None = None,
+                 buyer_email: str | None = None) -> str | None:
+    """The message ``event`` calls for, or None. ``name_before`` is the badge name
+    (given, family) this service knew before a ``registration_updated``; ``buyer_email``
+    the email of the buyer of a registration's order, when known."""
     data = event.data
     match event.type:
-        case "registration_created":
-            return "registration_received" if data.status == "pending_payment" else None
+        case "order_placed":
+            return "order_received" if data.status == "pending_payment" else None
+        case "order_expired":
+            return "hold_expired"
+        case "order_cancelled":
+            # A full refund cancels the order: the refund message says both. A delegate
+            # who booked for themselves hears it once, in their own "cancelled".
+            if data.reason == "refunded" or booked_for_oneself(data):
+                return None
+            return "order_cancelled"
         case "registration_confirmed":
             return "e_ticket"
         case "registration_updated":
             name = (data.delegate.given_name, data.delegate.family_name)
             return "badge_changed" if name_before is not None and name != name_before else None
-        case "registration_expired":
-            return "hold_expired"
         case "registration_cancelled":
-            # A full refund cancels a registration: the refund message says both.
-            return None if data.reason == "refunded" else "cancelled"
+            # The buyer's refund message tells them; a delegate someone else paid for
+            # must still learn that their place is gone.
+            if data.reason == "refunded" and buyer_email is not None and same_person(
+                    data.delegate.email, buyer_email):
+                return None
+            return "cancelled"
         case "payment_succeeded":
             return "payment_confirmed"
         case "payment_failed":

@@ -1,4 +1,5 @@
-"""The notifications service's tables: who to write to, and every message."""
+"""The notifications service's tables: what is known of registrations and orders, and
+every message."""
 
 from datetime import datetime
 
@@ -13,7 +14,8 @@ class Base(DeclarativeBase):
 
 
 class Recipient(Base):
-    """What this service knows of a registration, from the registration service's events."""
+    """What this service knows of a delegate's registration, from the registration
+    service's events."""
 
     __tablename__ = "recipients"
 
@@ -22,8 +24,20 @@ class Recipient(Base):
     as_of: Mapped[datetime] = mapped_column(UTCDateTime(), doc="when that snapshot was true")
 
 
+class Order(Base):
+    """What this service knows of an order, from the registration service's events: the
+    buyer, whom payment events (which carry only the order id) are addressed to."""
+
+    __tablename__ = "orders"
+
+    order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    snapshot: Mapped[dict] = mapped_column(JSON, doc="the latest OrderData")
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime(), doc="when that snapshot was true")
+
+
 class Message(Base):
-    """One email, stored before it is sent: one per (event, kind), whatever the redeliveries."""
+    """One email, stored before it is sent: one per (event, kind), whatever the redeliveries.
+    A message to a buyer has no registration id."""
 
     __tablename__ = "messages"
     __table_args__ = (UniqueConstraint("event_id", "kind"),)
@@ -31,7 +45,10 @@ class Message(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(40))
-    registration_id: Mapped[str] = mapped_column(String(36), index=True)
+    registration_id: Mapped[str | None] = mapped_column(
+        String(36), index=True, doc="the delegate's, for a message to a delegate")
+    order_id: Mapped[str | None] = mapped_column(
+        String(36), index=True, doc="the order it is about (none on messages from before orders)")
     event_data: Mapped[dict] = mapped_column(JSON)
     to_address: Mapped[str] = mapped_column(String(254))
     message_id: Mapped[str] = mapped_column(String(200), unique=True,

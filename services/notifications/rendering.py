@@ -1,5 +1,5 @@
-"""The emails delegates get, rendered from Jinja2 templates. Pure: no I/O beyond reading
-the templates."""
+"""The emails buyers and delegates get, rendered from Jinja2 templates. Pure: no I/O
+beyond reading the templates."""
 
 import unicodedata
 from dataclasses import dataclass
@@ -9,19 +9,20 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from shared.money import format_money
 
-KINDS = ("registration_received", "payment_confirmed", "e_ticket", "payment_failed",
-         "hold_expired", "cancelled", "refunded", "badge_changed")
+KINDS = ("order_received", "payment_confirmed", "payment_failed", "hold_expired",
+         "order_cancelled", "refunded", "e_ticket", "badge_changed", "cancelled")
 
 SUBJECTS = {
-    "registration_received": "Registration {{ registration.reference }} received: payment due",
-    "payment_confirmed": "Payment received: registration {{ registration.reference }} confirmed",
-    "e_ticket": "Your e-ticket for the {{ conference.name }} ({{ registration.reference }})",
-    "payment_failed": "Payment for registration {{ registration.reference }} did not go through",
-    "hold_expired": "Registration {{ registration.reference }} expired: your place is released",
-    "cancelled": "Registration {{ registration.reference }} cancelled",
+    "order_received": "Order {{ order.reference }} received: payment due",
+    "payment_confirmed": "Payment received: order {{ order.reference }} confirmed",
+    "payment_failed": "Payment for order {{ order.reference }} did not go through",
+    "hold_expired": "Order {{ order.reference }} expired: the places are released",
+    "order_cancelled": "Order {{ order.reference }} cancelled",
     "refunded": "Refund of {{ event.amount | money(event.currency) }}"
-                " for registration {{ registration.reference }}",
+                " for order {{ order.reference }}",
+    "e_ticket": "Your e-ticket for the {{ conference.name }} ({{ registration.reference }})",
     "badge_changed": "Your badge for the {{ conference.name }} has been updated",
+    "cancelled": "Registration {{ registration.reference }} cancelled",
 }
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -5,7 +5,8 @@ from enum import StrEnum
 
 
 class PaymentStatus(StrEnum):
-    PENDING = "pending"                  # waiting for the delegate's card
+    PREPARING = "preparing"              # the PaymentIntent is not made yet (Stripe asked)
+    PENDING = "pending"                  # waiting for the buyer's card
     REQUIRES_ACTION = "requires_action"  # 3-D Secure, waiting for the delegate's bank
     FAILED = "failed"                    # the last try was declined; the delegate may try again
     SUCCEEDED = "succeeded"
@@ -29,6 +30,15 @@ OPEN = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.FAIL
 def observed_status(intent_status: str, has_error: bool) -> PaymentStatus:
     status = INTENT_STATUSES.get(intent_status, PaymentStatus.PENDING)
     return PaymentStatus.FAILED if status == PaymentStatus.PENDING and has_error else status
+
+
+MAX_PREPARE_DELAY = 5.0
+
+
+def prepare_delay(tries: int) -> float:
+    """Seconds before asking Stripe again for an intent after ``tries`` failed asks:
+    short, so that an order is payable within seconds of Stripe's return."""
+    return min(0.5 * 2 ** (tries - 1), MAX_PREPARE_DELAY)
 
 
 def settle(current: PaymentStatus, observed: PaymentStatus) -> PaymentStatus | None:

@@ -79,7 +79,8 @@ class StripeGateway(DependencyProvider):
         config = self.container.config
         client = stripe.StripeClient(
             config["STRIPE_API_KEY"], base_addresses={"api": config["STRIPE_API_BASE"]},
-            max_network_retries=2)
+            max_network_retries=2,
+            http_client=stripe.RequestsClient(timeout=float(config.get("STRIPE_TIMEOUT", 10))))
         self.stripe = Stripe(client, config["STRIPE_WEBHOOK_SECRET"])
 
     def get_dependency(self, worker_ctx):

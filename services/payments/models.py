@@ -13,22 +13,26 @@ class Base(DeclarativeBase):
 
 
 class Payment(Base):
-    """One PaymentIntent for one registration; a registration that needs a new amount
-    gets a new attempt."""
+    """One PaymentIntent for one order; after a declined card the next try is a new
+    attempt with a new intent."""
 
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("registration_id", "attempt"),)
+    __table_args__ = (UniqueConstraint("order_id", "attempt"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    registration_id: Mapped[str] = mapped_column(String(36), index=True)
+    order_id: Mapped[str] = mapped_column(String(36), index=True)
     attempt: Mapped[int]
-    payment_intent_id: Mapped[str] = mapped_column(String(64), unique=True)
-    client_secret: Mapped[str] = mapped_column(String(200))
+    payment_intent_id: Mapped[str | None] = mapped_column(
+        String(64), unique=True, doc="None while the intent is being prepared")
+    client_secret: Mapped[str | None] = mapped_column(String(200))
+    prepare_tries: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), index=True, doc="when to ask Stripe for the intent (again)")
     amount: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), index=True)
     failure_reason: Mapped[str | None] = mapped_column(Text)
-    request: Mapped[dict] = mapped_column(JSON, doc="the PaymentRequest, for the receipt")
+    order: Mapped[dict] = mapped_column(JSON, doc="the OrderData as placed, for the receipt")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     checked_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), doc="when reconciliation last asked Stripe about it")
@@ -84,7 +88,7 @@ def next_receipt_sequence(session: Session) -> int:
     ).scalar_one()
 
 
-def latest_payment(session: Session, registration_id: str, lock: bool = False) -> Payment | None:
-    query = (select(Payment).where(Payment.registration_id == registration_id)
+def latest_payment(session: Session, order_id: str, lock: bool = False) -> Payment | None:
+    query = (select(Payment).where(Payment.order_id == order_id)
              .order_by(Payment.attempt.desc()).limit(1))
     return session.scalars(query.with_for_update() if lock else query).first()

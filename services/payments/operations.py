@@ -1,9 +1,17 @@
-"""What the payments service does, each as a function of a unit of work and Stripe."""
+"""What the payments service does, each as a function of a unit of work and Stripe.
+
+An order's payment is prepared when registration announces the order: a
+``preparing`` row is stored at once, then the PaymentIntent is asked of Stripe
+(again, with short delays, while Stripe is away) and announced as
+``payment_ready``. Nobody waits for it: the buyer's page asks registration,
+which keeps what the event said.
+"""
 
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+import stripe as stripe_sdk
+from sqlalchemy import func, select, update
 
 from services.payments import domain
 from services.payments.domain import OPEN, PaymentStatus, RefundRefused
@@ -17,62 +25,136 @@ from services.payments.models import (
 )
 from services.payments.receipts import Receipt, ReceiptLine
 from shared.db import UnitOfWork
-from shared.events import PaymentDetails, PaymentRequest
-from shared.http import Conflict, InvalidField, NotFound
+from shared.errors import BadRequest, Conflict, Invalid, NotFound
+from shared.events import Event, OrderData
 
 log = logging.getLogger(__name__)
 
-
-def details(payment: Payment, publishable_key: str) -> PaymentDetails:
-    return PaymentDetails(payment_intent_id=payment.payment_intent_id,
-                          client_secret=payment.client_secret,
-                          publishable_key=publishable_key, status=payment.status)
+FIRST_SWEEP_AFTER = timedelta(seconds=3)  # the event handler asks Stripe first
 
 
-def start_payment(uow: UnitOfWork, stripe: Stripe, request: PaymentRequest,
-                  publishable_key: str) -> PaymentDetails:
-    """The PaymentIntent the delegate pays with: the open one for this amount if there is
-    one, else a new one. After a decline the failed intent is cancelled and a new one
-    made, so that no old page can ever charge the delegate a second time."""
-    payment = latest_payment(uow.session, request.registration_id)
-    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
-        raise Conflict("This registration is paid already.", code="already_paid")
-    reusable = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
-    if payment is None or payment.status not in reusable or payment.amount != request.amount:
-        payment = new_attempt(uow, stripe, payment, request)
-    return details(payment, publishable_key)
+def prepare_for_order(uow: UnitOfWork, event: Event, now: datetime) -> int | None:
+    """Store the payment an order placed with something to pay needs, once; the id of
+    the payment to prepare, or None."""
+    data: OrderData = event.data
+    if not uow.first_delivery(event) or data.status != "pending_payment" or not data.amount_due:
+        uow.commit()
+        return None
+    payment = Payment(order_id=data.order_id, attempt=1, amount=data.amount_due,
+                      currency=data.currency, status=PaymentStatus.PREPARING,
+                      order=data.model_dump(mode="json"), next_try_at=now + FIRST_SWEEP_AFTER)
+    uow.session.add(payment)
+    if not uow.commit_unless_duplicate():
+        return None  # the same order placed twice on the bus, handled by another worker
+    return payment.id
 
 
-def new_attempt(uow: UnitOfWork, stripe: Stripe, previous: Payment | None,
-                request: PaymentRequest) -> Payment:
-    """Cancel the previous intent if it is still open, and make the next attempt's."""
-    if previous is not None and previous.status in OPEN:
+def prepare(uow: UnitOfWork, stripe: Stripe, payment_id: int, now: datetime) -> bool:
+    """Ask Stripe for the PaymentIntent of a ``preparing`` payment and announce it. The
+    database is not held while Stripe answers; if another worker (or a cancellation)
+    got there first, the intent made here is cancelled. False if Stripe did not answer."""
+    payment = uow.session.get(Payment, payment_id)
+    if payment is None or payment.status != PaymentStatus.PREPARING:
+        uow.rollback()
+        return True
+    order_id, attempt, amount, currency = (payment.order_id, payment.attempt, payment.amount,
+                                           payment.currency)
+    reference, tries = payment.order["reference"], payment.prepare_tries
+    uow.rollback()
+    try:
+        intent = stripe.create_intent(
+            amount, currency, metadata={"order_id": order_id, "reference": reference},
+            idempotency_key=f"order-{order_id}-attempt-{attempt}")
+    except stripe_sdk.StripeError as exc:
+        log.warning("Stripe did not make the intent of order %s: %s", order_id,
+                    type(exc).__name__)
+        uow.session.execute(update(Payment).where(Payment.id == payment_id).values(
+            prepare_tries=tries + 1,
+            next_try_at=now + timedelta(seconds=domain.prepare_delay(tries + 1))))
+        uow.commit()
+        return False
+    made = uow.session.execute(
+        update(Payment).where(Payment.id == payment_id,
+                              Payment.status == PaymentStatus.PREPARING)
+        .values(status=PaymentStatus.PENDING, payment_intent_id=intent.id,
+                client_secret=intent.client_secret, next_try_at=None)
+        .execution_options(synchronize_session=False)).rowcount
+    if made:
+        uow.publish("payment_ready", {"order_id": order_id, "payment_intent_id": intent.id,
+                                      "client_secret": intent.client_secret, "amount": amount,
+                                      "currency": currency, "attempt": attempt})
+    uow.commit()
+    if not made and uow.session.get(Payment, payment_id).payment_intent_id != intent.id:
+        stripe.cancel_intent(intent.id)
+    return True
+
+
+def payments_to_prepare(uow: UnitOfWork, now: datetime, batch: int = 50) -> list[int]:
+    """Payments whose intent is due to be asked of Stripe (again)."""
+    ids = list(uow.session.scalars(
+        select(Payment.id).where(Payment.status == PaymentStatus.PREPARING,
+                                 Payment.next_try_at <= now)
+        .order_by(Payment.next_try_at).limit(batch)))
+    uow.rollback()
+    return ids
+
+
+def close_for_order(uow: UnitOfWork, stripe: Stripe, event: Event, receipt_prefix: str,
+                    now: datetime) -> None:
+    """An order was cancelled or expired: its payment can no longer be paid. An intent
+    Stripe has taken the money on meanwhile is settled as paid (registration then
+    decides the refund)."""
+    if not uow.first_delivery(event):
+        uow.commit()
+        return
+    payment = latest_payment(uow.session, event.data.order_id, lock=True)
+    if payment is not None and payment.status == PaymentStatus.PREPARING:
+        payment.status = PaymentStatus.CANCELED
+    elif payment is not None and payment.status in OPEN:
+        try:
+            stripe.cancel_intent(payment.payment_intent_id)
+            payment.status = PaymentStatus.CANCELED
+        except stripe_sdk.InvalidRequestError:
+            intent = stripe.retrieve_intent(payment.payment_intent_id)
+            settle(uow, intent, domain.observed_status(intent.status, intent.error is not None),
+                   receipt_prefix, now)
+    uow.commit()
+
+
+def new_attempt(uow: UnitOfWork, stripe: Stripe, previous: Payment) -> Payment:
+    """Cancel the previous intent if it is still open, make the next attempt's, and
+    announce it."""
+    if previous.status in OPEN:
         stripe.cancel_intent(previous.payment_intent_id)
         previous.status = PaymentStatus.CANCELED
-    attempt = previous.attempt + 1 if previous else 1
+    attempt = previous.attempt + 1
     intent = stripe.create_intent(
-        request.amount, request.currency,
-        metadata={"registration_id": request.registration_id, "reference": request.reference},
-        idempotency_key=f"registration-{request.registration_id}-attempt-{attempt}")
+        previous.amount, previous.currency,
+        metadata={"order_id": previous.order_id, "reference": previous.order["reference"]},
+        idempotency_key=f"order-{previous.order_id}-attempt-{attempt}")
     uow.session.add(Payment(
-        registration_id=request.registration_id, attempt=attempt,
-        payment_intent_id=intent.id, client_secret=intent.client_secret,
-        amount=request.amount, currency=request.currency, status=PaymentStatus.PENDING,
-        request=request.model_dump(mode="json")))
+        order_id=previous.order_id, attempt=attempt, payment_intent_id=intent.id,
+        client_secret=intent.client_secret, amount=previous.amount,
+        currency=previous.currency, status=PaymentStatus.PENDING, order=previous.order))
+    uow.publish("payment_ready", {
+        "order_id": previous.order_id, "payment_intent_id": intent.id,
+        "client_secret": intent.client_secret, "amount": previous.amount,
+        "currency": previous.currency, "attempt": attempt})
     if not uow.commit_unless_duplicate():
-        # Another request for the same registration won the race: use its intent.
+        # Another request for the same order won the race: use its intent.
         stripe.cancel_intent(intent.id)
-    return latest_payment(uow.session, request.registration_id)
+    return latest_payment(uow.session, previous.order_id)
 
 
-def pay(uow: UnitOfWork, stripe: Stripe, registration_id: str, payment_method: str,
+def pay(uow: UnitOfWork, stripe: Stripe, order_id: str, payment_method: str,
         receipt_prefix: str, now: datetime) -> dict:
-    """Charge the card the delegate's page set up. A declined try leaves its intent
-    failed; the next try gets a new intent (Stripe will not confirm a declined one
-    again everywhere), so one registration is never charged twice."""
-    payment = latest_payment(uow.session, registration_id, lock=True)
-    if payment is None:
-        raise NotFound("This registration has nothing to pay.", "registration_id")
+    """Charge the card the buyer's page set up. A declined try leaves its intent failed;
+    the next try gets a new intent (Stripe will not confirm a declined one again
+    everywhere), so one order is never charged twice."""
+    payment = latest_payment(uow.session, order_id, lock=True)
+    if payment is None or payment.status in (PaymentStatus.PREPARING, PaymentStatus.CANCELED):
+        raise Conflict("This order's payment is not ready to be paid.", "order_id",
+                       code="payment_not_ready")
     intent = stripe.retrieve_intent(payment.payment_intent_id)
     observed = domain.observed_status(intent.status, intent.error is not None)
     if observed in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
@@ -81,16 +163,15 @@ def pay(uow: UnitOfWork, stripe: Stripe, registration_id: str, payment_method: s
         uow.commit()
         return {"status": "succeeded", "client_secret": payment.client_secret}
     if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION):
-        payment = new_attempt(uow, stripe, payment,
-                              PaymentRequest.model_validate(payment.request))
+        payment = new_attempt(uow, stripe, payment)
     status, message = stripe.confirm_with(payment.payment_intent_id, payment_method)
     uow.commit()
     return {"status": status, "client_secret": payment.client_secret, "message": message}
 
 
-def payments_of(uow: UnitOfWork, registration_id: str) -> list[Payment]:
+def payments_of(uow: UnitOfWork, order_id: str) -> list[Payment]:
     return list(uow.session.scalars(select(Payment).where(
-        Payment.registration_id == registration_id).order_by(Payment.attempt)))
+        Payment.order_id == order_id).order_by(Payment.attempt)))
 
 
 def handle_webhook(uow: UnitOfWork, stripe: Stripe, payload: bytes, signature: str | None,
@@ -99,34 +180,53 @@ def handle_webhook(uow: UnitOfWork, stripe: Stripe, payload: bytes, signature: s
     try:
         event = stripe.webhook_event(payload, signature)
     except Exception:
-        raise InvalidField("The Stripe signature does not match this payload.",
-                           "Stripe-Signature", code="invalid_signature", status=400) from None
+        raise BadRequest("The Stripe signature does not match this payload.",
+                         "Stripe-Signature", code="invalid_signature") from None
     if uow.session.get(StripeEvent, event.id) is not None:
         return "replay"
     uow.session.add(StripeEvent(id=event.id, type=event.type))
+    failed_order = None
     if event.type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
         intent = intent_from(event.data.object)
         observed = (PaymentStatus.SUCCEEDED if event.type == "payment_intent.succeeded"
                     else PaymentStatus.FAILED)
-        settle(uow, intent, observed, receipt_prefix, now)
+        failed_order = settle(uow, intent, observed, receipt_prefix, now)
     if not uow.commit_unless_duplicate():
         return "replay"  # the same event, delivered twice at once, was handled by the other
+    if failed_order:
+        try_again(uow, stripe, failed_order)
     return event.type
 
 
+def try_again(uow: UnitOfWork, stripe: Stripe, order_id: str) -> None:
+    """After a declined card, the next attempt's intent, so the buyer's page can retry
+    (a declined intent cannot be confirmed again everywhere)."""
+    payment = latest_payment(uow.session, order_id, lock=True)
+    if payment is None or payment.status != PaymentStatus.FAILED:
+        uow.rollback()
+        return
+    try:
+        new_attempt(uow, stripe, payment)
+    except stripe_sdk.StripeError:
+        uow.rollback()
+        log.warning("no new intent for order %s after a decline; its next pay makes one",
+                    order_id)
+
+
 def settle(uow: UnitOfWork, intent: Intent, observed: PaymentStatus, receipt_prefix: str,
-           now: datetime) -> None:
-    """Record what Stripe says of an intent, and tell the others when it changes."""
+           now: datetime) -> str | None:
+    """Record what Stripe says of an intent, and tell the others when it changes; the
+    order's id when its payment has just failed."""
     payment = uow.session.scalars(select(Payment).where(
         Payment.payment_intent_id == intent.id).with_for_update()).first()
     if payment is None:
         log.warning("Stripe reports on PaymentIntent %s, which payments did not make", intent.id)
-        return
+        return None
     new = domain.settle(PaymentStatus(payment.status), observed)
     if new is None:
-        return
+        return None
     payment.status = new
-    base = {"registration_id": payment.registration_id, "payment_intent_id": intent.id,
+    base = {"order_id": payment.order_id, "payment_intent_id": intent.id,
             "currency": payment.currency}
     if new == PaymentStatus.SUCCEEDED:
         payment.succeeded_at = now
@@ -138,6 +238,8 @@ def settle(uow: UnitOfWork, intent: Intent, observed: PaymentStatus, receipt_pre
         payment.failure_reason = intent.error or "declined"
         uow.publish("payment_failed", {**base, "amount": payment.amount,
                                        "reason": payment.failure_reason})
+        return payment.order_id
+    return None
 
 
 def reconcile(uow: UnitOfWork, stripe: Stripe, receipt_prefix: str, now: datetime,
@@ -160,15 +262,15 @@ def reconcile(uow: UnitOfWork, stripe: Stripe, receipt_prefix: str, now: datetim
     return len(due)
 
 
-def refund(uow: UnitOfWork, stripe: Stripe, registration_id: str, amount: int | None,
+def refund(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int | None,
            reason: str, idempotency_key: str | None = None) -> Refund:
-    """Refund part or all of a registration's payment, and say so on the bus.
+    """Refund part or all of an order's payment, and say so on the bus.
 
     A request repeated with the same idempotency key is answered with the first refund.
     Without a key, one is made from the payment's state and the amount."""
-    payment = latest_payment(uow.session, registration_id, lock=True)
+    payment = latest_payment(uow.session, order_id, lock=True)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
-        raise NotFound("This registration has no payment to refund.", "registration_id")
+        raise NotFound("This order has no payment to refund.", "order_id")
     done = idempotency_key and uow.session.scalars(
         select(Refund).where(Refund.idempotency_key == idempotency_key)).first()
     if done:
@@ -177,7 +279,7 @@ def refund(uow: UnitOfWork, stripe: Stripe, registration_id: str, amount: int | 
     try:
         amount = domain.refund_amount(amount, payment.amount_received, payment.amount_refunded)
     except RefundRefused as refused:
-        raise InvalidField(str(refused), "amount", code="invalid_refund") from None
+        raise Invalid(str(refused), "amount", code="invalid_refund") from None
     idempotency_key = idempotency_key or (
         f"refund-{payment.payment_intent_id}-after-{payment.amount_refunded}-of-{amount}")
     refund_id, refunded = stripe.refund(payment.payment_intent_id, amount, idempotency_key)
@@ -190,7 +292,7 @@ def refund(uow: UnitOfWork, stripe: Stripe, registration_id: str, amount: int | 
     uow.session.add(record)
     payment.amount_refunded += refunded
     uow.publish("payment_refunded", {
-        "registration_id": registration_id, "payment_intent_id": payment.payment_intent_id,
+        "order_id": order_id, "payment_intent_id": payment.payment_intent_id,
         "amount": refunded, "currency": payment.currency, "refund_id": refund_id,
         "total_refunded": payment.amount_refunded,
         "fully_refunded": payment.amount_refunded >= payment.amount_received})
@@ -198,38 +300,41 @@ def refund(uow: UnitOfWork, stripe: Stripe, registration_id: str, amount: int | 
     return record
 
 
-def refund_for_cancellation(uow: UnitOfWork, stripe: Stripe, event) -> None:
-    """A cancelled registration with money to give back: refund it, once."""
+def refund_for_cancellation(uow: UnitOfWork, stripe: Stripe, event: Event) -> None:
+    """A cancelled delegate with money to give back: refund their share, once."""
     data = event.data
     if data.refund_due <= 0:
+        uow.commit()
         return
-    payment = latest_payment(uow.session, data.registration_id)
+    payment = latest_payment(uow.session, data.order_id)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
-        log.warning("registration %s is owed a refund but has no payment", data.registration_id)
+        log.warning("order %s is owed a refund but has no payment", data.order_id)
+        uow.commit()
         return
     left = payment.amount_received - payment.amount_refunded
     if left <= 0:
+        uow.commit()
         return
-    refund(uow, stripe, data.registration_id, min(data.refund_due, left),
-           reason=f"registration cancelled ({data.reason})",
+    refund(uow, stripe, data.order_id, min(data.refund_due, left),
+           reason=f"delegate cancelled ({data.reason})",
            idempotency_key=f"refund-for-event-{event.id}")
 
 
-def receipt(uow: UnitOfWork, registration_id: str) -> Receipt:
-    payment = latest_payment(uow.session, registration_id)
+def receipt(uow: UnitOfWork, order_id: str) -> Receipt:
+    payment = latest_payment(uow.session, order_id)
     if payment is None or payment.receipt_number is None:
-        raise NotFound("This registration has no receipt yet.", "registration_id")
-    request = PaymentRequest.model_validate(payment.request)
+        raise NotFound("This order has no receipt yet.", "order_id")
+    order = OrderData.model_validate(payment.order)
+    organiser, buyer = order.conference.organiser, order.buyer
     return Receipt(
         number=payment.receipt_number, issued_at=payment.succeeded_at,
-        conference_name=request.conference_name, organiser_name=request.organiser.name,
-        organiser_address=request.organiser.address,
-        organiser_vat_number=request.organiser.vat_number,
-        delegate_name=request.delegate_name, organisation=request.organisation,
-        email=request.email, registration_reference=request.reference,
-        lines=tuple(ReceiptLine(line.description, line.amount) for line in request.lines),
-        currency=request.currency, vat_rate_percent=request.vat_rate_percent,
-        vat_amount=request.vat_amount, total=payment.amount_received,
+        conference_name=order.conference.name, organiser_name=organiser.name,
+        organiser_address=organiser.address, organiser_vat_number=organiser.vat_number,
+        buyer_name=buyer.name, organisation=buyer.organisation, email=buyer.email,
+        order_reference=order.reference,
+        lines=tuple(ReceiptLine(line.description, line.amount) for line in order.lines),
+        currency=order.currency, vat_rate_percent=order.vat_rate_percent,
+        vat_amount=order.vat_amount, total=payment.amount_received,
         payment_reference=payment.payment_intent_id,
-        billing_address=request.billing.address, vat_number=request.billing.vat_number,
-        purchase_order=request.billing.purchase_order, amount_refunded=payment.amount_refunded)
+        billing_address=buyer.billing_address, vat_number=buyer.vat_number,
+        purchase_order=buyer.purchase_order, amount_refunded=payment.amount_refunded)

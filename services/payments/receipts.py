@@ -63,10 +63,10 @@ class Receipt:
     organiser_name: str
     organiser_address: str
     organiser_vat_number: str
-    delegate_name: str
+    buyer_name: str
     organisation: str
     email: str
-    registration_reference: str  # e.g. "ECS27-7KQ3M9"
+    order_reference: str  # e.g. "ECS27-7KQ3M9"
     lines: tuple[ReceiptLine, ...]
     currency: str  # "EUR"
     vat_rate_percent: str  # e.g. "25.5"
@@ -74,7 +74,7 @@ class Receipt:
     total: int  # cents, VAT included
     payment_reference: str  # Stripe PaymentIntent id
     billing_address: str | None = None
-    vat_number: str | None = None  # the delegate's institution's VAT number
+    vat_number: str | None = None  # the buyer's VAT number
     purchase_order: str | None = None
     amount_refunded: int = 0
 
@@ -180,7 +180,7 @@ def _parties(receipt: Receipt) -> Table:
     ]
     billed = [
         Paragraph("BILLED TO", _LABEL),
-        _para(receipt.delegate_name, _BOLD),
+        _para(receipt.buyer_name, _BOLD),
         _para(receipt.organisation, _BODY),
     ]
     if receipt.billing_address:
@@ -207,7 +207,7 @@ def _parties(receipt: Receipt) -> Table:
 
 def _references(receipt: Receipt) -> Table:
     rows = [
-        [Paragraph("Registration reference", _SMALL), _para(receipt.registration_reference, _BOLD)],
+        [Paragraph("Booking reference", _SMALL), _para(receipt.order_reference, _BOLD)],
         [Paragraph("Payment reference", _SMALL), _para(receipt.payment_reference, _BODY)],
     ]
     table = Table(rows, colWidths=[45 * mm, CONTENT_WIDTH - 45 * mm])

@@ -20,7 +20,7 @@ class RefundView(BaseModel):
 
 
 class PaymentView(BaseModel):
-    payment_intent_id: str
+    payment_intent_id: str | None
     attempt: int
     amount: int
     currency: str

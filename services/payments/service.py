@@ -1,11 +1,11 @@
-"""The payments service (port 8001): Stripe PaymentIntents, webhooks, refunds, receipts."""
+"""The payments service (port 8001): an order's PaymentIntent, made when registration
+announces the order; Stripe's webhooks, refunds, receipts."""
 
 import base64
 from datetime import timedelta
 
 from eventlet import tpool
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
@@ -14,18 +14,20 @@ from services.payments.gateway import StripeGateway
 from services.payments.models import Base, seed
 from services.payments.receipts import render_receipt
 from services.payments.schemas import PaymentList, PaymentView, RefundRequest
-from shared.auth import ADMIN, is_registration_token
+from shared.auth import ADMIN, is_order_token
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.events import PaymentRequest
-from shared.http import Forbidden, HttpService, http
+from shared.errors import Forbidden
+from shared.http import HttpService, http, idempotency_key
+from shared.rpc import rpc
 
 RECONCILE_SECONDS = 5
-TOKEN_HEADER = "X-Registration-Token"
+PREPARE_SECONDS = 1
+TOKEN_HEADER = "X-Order-Token"
 
 
 class PaymentsService(HttpService):
-    """Delegates pay by card through Stripe; organisers refund; everyone gets a receipt."""
+    """Buyers pay by card through Stripe; organisers refund; every payment gets a receipt."""
 
     name = "payments"
     title = "Ecsite Conference Ticketing: payments"
@@ -38,28 +40,44 @@ class PaymentsService(HttpService):
     def receipt_prefix(self) -> str:
         return self.config.get("RECEIPT_PREFIX", "ECS27")
 
-    @rpc
-    def start_payment(self, request: dict) -> dict:
-        """The PaymentIntent for a registration (RPC from registration)."""
-        return operations.start_payment(
-            self.db, self.stripe, PaymentRequest.model_validate(request),
-            self.config["STRIPE_PUBLISHABLE_KEY"]).model_dump()
+    @event_handler("registration", "order_placed")
+    def on_order_placed(self, event):
+        payment_id = operations.prepare_for_order(self.db, event, utcnow())
+        if payment_id is not None:
+            operations.prepare(self.db, self.stripe, payment_id, utcnow())
+
+    @timer(interval=PREPARE_SECONDS)
+    def prepare_payments(self):
+        """Ask Stripe again for the intents it could not make when their order came."""
+        for payment_id in operations.payments_to_prepare(self.db, utcnow()):
+            if not operations.prepare(self.db, self.stripe, payment_id, utcnow()):
+                break  # Stripe is away: the rest wait for their next try
+
+    @event_handler("registration", "order_cancelled")
+    @event_handler("registration", "order_expired")
+    def on_order_closed(self, event):
+        operations.close_for_order(self.db, self.stripe, event, self.receipt_prefix, utcnow())
+
+    @event_handler("registration", "registration_cancelled")
+    def on_registration_cancelled(self, event):
+        if self.db.first_delivery(event):
+            operations.refund_for_cancellation(self.db, self.stripe, event)
 
     @rpc
     def start_card_setup(self) -> str:
-        """A SetupIntent secret for the registration page's card form (RPC)."""
+        """A SetupIntent secret for the booking page's card form (RPC)."""
         return self.stripe.create_setup_intent()
 
     @rpc
-    def pay(self, registration_id: str, payment_method: str) -> dict:
+    def pay(self, order_id: str, payment_method: str) -> dict:
         """Charge the card the page set up (RPC); the status, and why if declined."""
-        return operations.pay(self.db, self.stripe, registration_id, payment_method,
+        return operations.pay(self.db, self.stripe, order_id, payment_method,
                               self.receipt_prefix, utcnow())
 
     @rpc
-    def receipt_pdf(self, registration_id: str) -> str:
-        """A paid registration's receipt, as base64 PDF (RPC, for the confirmation email)."""
-        receipt = operations.receipt(self.db, registration_id)
+    def receipt_pdf(self, order_id: str) -> str:
+        """A paid order's receipt, as base64 PDF (RPC, for the page and the email)."""
+        receipt = operations.receipt(self.db, order_id)
         return base64.b64encode(tpool.execute(render_receipt, receipt)).decode()
 
     @http("POST", "/stripe/webhook", summary="Stripe's signed events (Stripe-Signature)")
@@ -74,33 +92,28 @@ class PaymentsService(HttpService):
         quiet_for = timedelta(seconds=float(self.config.get("RECONCILE_AFTER_SECONDS", 120)))
         operations.reconcile(self.db, self.stripe, self.receipt_prefix, utcnow(), quiet_for)
 
-    @event_handler("registration", "registration_cancelled")
-    def on_registration_cancelled(self, event):
-        if self.db.first_delivery(event):
-            operations.refund_for_cancellation(self.db, self.stripe, event)
-
-    @http("POST", "/api/admin/registrations/<string:registration_id>/refund", body=RefundRequest,
-          roles=(ADMIN,), summary="Refund part or all of a registration's payment "
+    @http("POST", "/api/admin/orders/<string:order_id>/refund", body=RefundRequest,
+          roles=(ADMIN,), summary="Refund part or all of an order's payment "
                                   "(Idempotency-Key header optional)")
-    def refund(self, request, registration_id, body):
-        refund = operations.refund(self.db, self.stripe, registration_id, body.amount,
-                                   body.reason, request.headers.get("Idempotency-Key"))
+    def refund(self, request, order_id, body):
+        refund = operations.refund(self.db, self.stripe, order_id, body.amount, body.reason,
+                                   idempotency_key(request))
         return 201, {"refund_id": refund.refund_id, "amount": refund.amount}
 
-    @http("GET", "/api/admin/registrations/<string:registration_id>/payments", roles=(ADMIN,),
-          summary="A registration's payments and refunds",
+    @http("GET", "/api/admin/orders/<string:order_id>/payments", roles=(ADMIN,),
+          summary="An order's payments and refunds",
           responses={200: ("Payments, oldest first", PaymentList)})
-    def list_payments(self, request, registration_id):
+    def list_payments(self, request, order_id):
         return PaymentList(items=[PaymentView.model_validate(p, from_attributes=True)
-                                  for p in operations.payments_of(self.db, registration_id)])
+                                  for p in operations.payments_of(self.db, order_id)])
 
-    @http("GET", "/api/receipts/<string:registration_id>.pdf",
-          summary=f"The receipt of a paid registration, as PDF ({TOKEN_HEADER})")
-    def download_receipt(self, request, registration_id):
-        if not is_registration_token(self.config["SECRET_KEY"], registration_id,
-                                     request.headers.get(TOKEN_HEADER)):
-            raise Forbidden("This token does not open this registration.", TOKEN_HEADER)
-        receipt = operations.receipt(self.db, registration_id)
+    @http("GET", "/api/orders/<string:order_id>/receipt.pdf",
+          summary=f"The receipt of a paid order, as PDF ({TOKEN_HEADER})")
+    def download_receipt(self, request, order_id):
+        if not is_order_token(self.config["SECRET_KEY"], order_id,
+                              request.headers.get(TOKEN_HEADER)):
+            raise Forbidden("This token does not open this order.", TOKEN_HEADER)
+        receipt = operations.receipt(self.db, order_id)
         pdf = tpool.execute(render_receipt, receipt)  # CPU work, off the eventlet hub
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="receipt-{receipt.number}.pdf"'})

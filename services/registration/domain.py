@@ -15,6 +15,11 @@ class Refused(Exception):
         super().__init__(message)
         self.field, self.code, self.message = field, code, message
 
+    def within(self, prefix: str) -> "Refused":
+        """The same refusal, for a field inside ``prefix`` (``delegates[2]``)."""
+        return Refused(f"{prefix}.{self.field}" if self.field else prefix, self.code,
+                       self.message)
+
 
 @dataclass(frozen=True)
 class Order:
@@ -209,6 +214,18 @@ HOLDS_SEATS = {Status.PENDING_PAYMENT, Status.CONFIRMED}
 def seat_change(old: Status, new: Status) -> int:
     """+1 when a move takes seats, -1 when it frees them, 0 otherwise."""
     return (new in HOLDS_SEATS) - (old in HOLDS_SEATS)
+
+
+def share_of_refund(refund: int, shares: list[int]) -> list[int]:
+    """Split ``refund`` over delegates in proportion to their ``shares``, to the cent,
+    the rounding left on the last one that has a share."""
+    total = sum(shares)
+    if not total:
+        return [0] * len(shares)
+    split = [refund * share // total for share in shares]
+    last = max(i for i, share in enumerate(shares) if share)
+    split[last] += refund - sum(split)
+    return split
 
 
 def hold_until(conference: Conference, now: datetime) -> datetime:

@@ -1,15 +1,18 @@
 """The registration service's tables, and the queries that read them."""
 
 import time
+from collections import Counter
 from datetime import datetime
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     ForeignKey,
     Integer,
     String,
     Text,
+    case,
     func,
     select,
     update,
@@ -48,10 +51,61 @@ class Limit(Base):
     held: Mapped[int] = mapped_column(default=0)
 
 
+class Order(Base):
+    """One booking: a buyer, one or more delegates, one amount due and one payment. Its
+    seats are held all or nothing; its status leads its delegates' until one is cancelled
+    alone."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    payment_method: Mapped[str] = mapped_column(String(10))
+    idempotency_key: Mapped[str | None] = mapped_column(
+        String(64), unique=True, doc="the client's Idempotency-Key, hashed with its kind")
+    request_digest: Mapped[str | None] = mapped_column(
+        String(64), doc="what was asked with that key, to refuse the key's reuse for another")
+
+    buyer_name: Mapped[str] = mapped_column(String(121))
+    buyer_email: Mapped[str] = mapped_column(String(254))
+    buyer_organisation: Mapped[str] = mapped_column(String(120))
+    buyer_country: Mapped[str] = mapped_column(String(2))
+    billing_address: Mapped[str | None] = mapped_column(String(300))
+    billing_vat_number: Mapped[str | None] = mapped_column(String(30))
+    purchase_order: Mapped[str | None] = mapped_column(String(60))
+
+    amount_due: Mapped[int]
+    vat_amount: Mapped[int]
+    vat_rate_percent: Mapped[str] = mapped_column(String(8))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_paid: Mapped[int] = mapped_column(default=0)
+    amount_refunded: Mapped[int] = mapped_column(default=0)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(64))
+    payment_attempt: Mapped[int] = mapped_column(default=0)
+    client_secret: Mapped[str | None] = mapped_column(String(200))
+    last_payment_error: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    registrations: Mapped[list["Registration"]] = relationship(
+        back_populates="order", lazy="selectin", order_by="Registration.position")
+
+
 class Registration(Base):
+    """One delegate of an order: their ticket, add-ons, badge details and share."""
+
     __tablename__ = "registrations"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     ticket_type: Mapped[str] = mapped_column(String(48), index=True)
@@ -64,8 +118,6 @@ class Registration(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount_paid: Mapped[int] = mapped_column(default=0)
     amount_refunded: Mapped[int] = mapped_column(default=0)
-    payment_intent_id: Mapped[str | None] = mapped_column(String(64))
-    last_payment_error: Mapped[str | None] = mapped_column(Text)
 
     given_name: Mapped[str] = mapped_column(String(60))
     family_name: Mapped[str] = mapped_column(String(60))
@@ -75,19 +127,16 @@ class Registration(Base):
     email: Mapped[str] = mapped_column(String(254))
     dietary_needs: Mapped[str | None] = mapped_column(Text)
     accessibility_needs: Mapped[str | None] = mapped_column(Text)
-    billing_address: Mapped[str | None] = mapped_column(String(300))
-    billing_vat_number: Mapped[str | None] = mapped_column(String(30))
-    purchase_order: Mapped[str | None] = mapped_column(String(60))
     search_text: Mapped[str] = mapped_column(Text)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    order: Mapped[Order] = relationship(back_populates="registrations", lazy="joined")
     add_on_rows: Mapped[list["RegistrationAddOn"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="RegistrationAddOn.position"
     )
@@ -95,6 +144,16 @@ class Registration(Base):
     @property
     def add_ons(self) -> list[str]:
         return [row.add_on for row in self.add_on_rows]
+
+    # What the delegate's own view shows of their order.
+    hold_expires_at = property(lambda self: self.order.hold_expires_at)
+    last_payment_error = property(lambda self: self.order.last_payment_error)
+    billing_address = property(lambda self: self.order.billing_address)
+    billing_vat_number = property(lambda self: self.order.billing_vat_number)
+    purchase_order = property(lambda self: self.order.purchase_order)
+    buyer_organisation = property(lambda self: self.order.buyer_organisation)
+    paid_by_buyer = property(lambda self: len(self.order.registrations) > 1,
+                             doc="one of a group: the buyer pays, not the delegate")
 
 
 class RegistrationAddOn(Base):
@@ -138,18 +197,23 @@ class CatalogCache(DependencyProvider):
         return self.catalogs
 
 
-def take_places(session: Session, keys: list[str]) -> str | None:
-    """Take one place of each limit in ``keys``; return the first that is past its
-    capacity (or gone from the catalog), or None. The caller rolls back on a refusal.
+def _by_key(places: Counter) -> ColumnElement[int]:
+    return case(*((Limit.key == key, count) for key, count in places.items()), else_=0)
 
-    One statement: its subquery locks the rows in key order, so two registrations
-    wanting overlapping limits queue on the first one they share and never deadlock.
+
+def take_places(session: Session, places: Counter) -> str | None:
+    """Take ``places[key]`` places of each limit; return the first key past its capacity
+    (or gone from the catalog), or None. The caller rolls back on a refusal.
+
+    One statement: its subquery locks the rows in key order, so two orders wanting
+    overlapping limits queue on the first one they share and never deadlock.
     """
+    keys = list(places)
     in_key_order = (select(Limit.key).where(Limit.key.in_(keys)).order_by(Limit.key)
                     .with_for_update())
     rows = session.execute(
         update(Limit).where(Limit.key.in_(in_key_order.scalar_subquery()))
-        .values(held=Limit.held + 1)
+        .values(held=Limit.held + _by_key(places))
         .returning(Limit.key, Limit.held, Limit.capacity)
         .execution_options(synchronize_session=False)
     ).all()
@@ -157,8 +221,9 @@ def take_places(session: Session, keys: list[str]) -> str | None:
     return next((key for key in keys if not within.get(key)), None)
 
 
-def release_places(session: Session, keys: list[str]) -> None:
-    session.execute(update(Limit).where(Limit.key.in_(keys)).values(held=Limit.held - 1)
+def release_places(session: Session, places: Counter) -> None:
+    session.execute(update(Limit).where(Limit.key.in_(list(places)))
+                    .values(held=Limit.held - _by_key(places))
                     .execution_options(synchronize_session=False))
 
 
@@ -184,17 +249,18 @@ def sync_limits(session: Session, catalog: Catalog) -> None:
             session.add(Limit(key=key, capacity=capacity, held=0))
 
 
-def search(session: Session, terms: list[str], status: str | None, ticket_type: str | None,
-           limit: int, offset: int) -> tuple[int, list[Registration]]:
-    query = select(Registration)
+def search(session: Session, model: type[Registration] | type[Order], terms: list[str],
+           limit: int, offset: int, **equal) -> tuple[int, list]:
+    """Rows of ``model`` whose search text holds every term and whose columns have the
+    values in ``equal`` (None: any); delegates by name when searching, else newest first."""
+    query = select(model)
     for term in terms:
-        query = query.where(Registration.search_text.contains(term, autoescape=True))
-    if status:
-        query = query.where(Registration.status == status)
-    if ticket_type:
-        query = query.where(Registration.ticket_type == ticket_type)
+        query = query.where(model.search_text.contains(term, autoescape=True))
+    for column, value in equal.items():
+        if value:
+            query = query.where(getattr(model, column) == value)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    order = ((Registration.family_name, Registration.given_name, Registration.id) if terms
-             else (Registration.created_at.desc(), Registration.id))
+    order = ((Registration.family_name, Registration.given_name, Registration.id)
+             if terms and model is Registration else (model.created_at.desc(), model.id))
     rows = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
     return total, rows

@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.registration.domain import Status
+from services.registration.orders import order_lines
 
 # Kosovo's code is user-assigned in ISO 3166 but used across Europe.
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}
@@ -64,8 +65,8 @@ def Text(max_length: int, min_length: int = 1):  # noqa: N802 - reads as a type
 Name = Annotated[Text(60), AfterValidator(has_letter)]
 OptionalName = Annotated[Text(60, min_length=0), AfterValidator(lambda v: v and has_letter(v))]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(email_address)]
-Country = Annotated[str, StringConstraints(min_length=2, max_length=2),
-                    AfterValidator(country_code)]
+CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2),
+                        AfterValidator(country_code)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
                  AfterValidator(upper)]
 CatalogCode = Annotated[str, StringConstraints(min_length=1, max_length=48)]
@@ -76,12 +77,14 @@ class Request(BaseModel):
                               hide_input_in_errors=True)
 
 
-class RegistrationRequest(Request):
+class DelegateRequest(Request):
+    """One delegate, as a booking names them."""
+
     given_name: Name = Field(description="given name, as it should appear on the badge")
     family_name: OptionalName = Field("", description="family name; may be empty for mononyms")
     pronouns: Text(30) | None = None
     organisation: Text(120)
-    country: Country
+    country: CountryCode
     email: Email
     ticket_type: CatalogCode
     add_ons: list[CatalogCode] = Field(default_factory=list, max_length=10)
@@ -89,9 +92,38 @@ class RegistrationRequest(Request):
     accessibility_needs: Text(500) | None = None
     member_code: Code | None = None
     discount_code: Code | None = None
+
+
+class RegistrationRequest(DelegateRequest):
+    """One delegate who books and pays for themselves: an order of one."""
+
     billing_address: Text(300) | None = Field(None, description="for the receipt, on one line")
     billing_vat_number: Text(30) | None = None
     purchase_order: Text(60) | None = None
+
+    def billing(self) -> dict:
+        return {"billing_address": self.billing_address, "vat_number": self.billing_vat_number,
+                "purchase_order": self.purchase_order}
+
+
+class BuyerRequest(Request):
+    """Who books and pays, and what their documents say."""
+
+    name: Annotated[Text(121), AfterValidator(has_letter)] = Field(
+        description="the contact person")
+    email: Email
+    organisation: Text(120)
+    country: CountryCode
+    billing_address: Text(300) | None = Field(None, description="on one line")
+    vat_number: Text(30) | None = None
+    purchase_order: Text(60) | None = None
+
+
+class OrderRequest(Request):
+    buyer: BuyerRequest
+    delegates: list[DelegateRequest] = Field(min_length=1, max_length=50)
+    payment_method: Literal["card"] = Field(
+        "card", description="card (paying by invoice is not open yet)")
 
 
 class RegistrationChange(Request):
@@ -112,12 +144,15 @@ class OrganiserCancelRequest(Request):
     refund: bool = Field(description="refund everything paid")
 
 
-class AdminQuery(Request):
+class OrderQuery(Request):
     q: Text(100, min_length=0) = ""
     status: Status | None = None
-    ticket_type: CatalogCode | None = None
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0)
+
+
+class AdminQuery(OrderQuery):
+    ticket_type: CatalogCode | None = None
 
 
 class PriceLineView(BaseModel):
@@ -136,6 +171,9 @@ class PaymentView(BaseModel):
 
 class RegistrationView(BaseModel):
     id: str
+    order_id: str
+    paid_by_buyer: bool = Field(description="one of a group: the buyer pays for everyone")
+    buyer_organisation: str
     reference: str
     status: Status
     ticket_type: str
@@ -167,8 +205,97 @@ class RegistrationView(BaseModel):
 
 class RegistrationCreated(RegistrationView):
     token: str = Field(description="the delegate's private token: X-Registration-Token")
-    payment: PaymentView | None = Field(
-        None, description="how to pay, when something is due and payments is running")
+    order_token: str = Field(description="the buyer's private token: X-Order-Token")
+
+
+class BuyerView(BaseModel):
+    name: str
+    email: str
+    organisation: str
+    country: str
+    billing_address: str | None
+    vat_number: str | None
+    purchase_order: str | None
+
+
+class OrderDelegateView(BaseModel):
+    id: str
+    reference: str
+    status: Status
+    given_name: str
+    family_name: str
+    pronouns: str | None
+    organisation: str
+    country: str
+    email: str
+    ticket_type: str
+    add_ons: list[str]
+    price_lines: list[PriceLineView]
+    amount_due: int
+    amount_refunded: int
+    checked_in_at: datetime | None
+
+
+class OrderDelegateCreated(OrderDelegateView):
+    token: str = Field(description="this delegate's private token: X-Registration-Token")
+
+
+class OrderLineView(BaseModel):
+    registration_id: str
+    description: str
+    amount: int
+
+
+class OrderView(BaseModel):
+    id: str
+    reference: str
+    status: Status
+    payment_method: str
+    buyer: BuyerView
+    delegates: list[OrderDelegateView]
+    lines: list[OrderLineView]
+    amount_due: int = Field(description="cents, VAT included")
+    vat_amount: int
+    vat_rate_percent: str
+    currency: str
+    amount_paid: int
+    amount_refunded: int
+    last_payment_error: str | None
+    hold_expires_at: datetime | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+    @classmethod
+    def of(cls, order, **extra) -> "OrderView":
+        """The view of an ``Order`` row; ``extra`` fields for a subclass."""
+        return cls.model_validate({
+            **{name: getattr(order, name) for name in OrderView.model_fields
+               if name not in ("buyer", "delegates", "lines")},
+            "buyer": BuyerView(
+                name=order.buyer_name, email=order.buyer_email,
+                organisation=order.buyer_organisation, country=order.buyer_country,
+                billing_address=order.billing_address, vat_number=order.billing_vat_number,
+                purchase_order=order.purchase_order),
+            "delegates": [OrderDelegateView.model_validate(r, from_attributes=True)
+                          .model_dump() for r in order.registrations],
+            "lines": [line.model_dump() for line in order_lines(order)],
+            **extra})
+
+
+class OrderCreated(OrderView):
+    token: str = Field(description="the buyer's private token: X-Order-Token")
+    delegates: list[OrderDelegateCreated]
+
+
+class OrderPage(BaseModel):
+    total: int
+    items: list[OrderView]
+
+
+class PaymentPreparing(BaseModel):
+    status: Literal["preparing"]
 
 
 class RegistrationPage(BaseModel):
@@ -202,8 +329,14 @@ class AddOnView(Availability):
     ticket_types: list[str] | None
 
 
+class Country(BaseModel):
+    code: str
+    name: str
+
+
 class CatalogView(BaseModel):
     conference: dict
     ticket_types: list[TicketTypeView]
     add_ons: list[AddOnView]
     remaining: int
+    countries: list[Country] = Field(description="every country a booking may name")

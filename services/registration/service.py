@@ -1,19 +1,30 @@
-"""The registration service (port 8000): catalog, registrations, holds, organiser lists."""
+"""The registration service (port 8000): catalog, orders and registrations, holds,
+organiser lists. Nothing here waits for payments: it hears payments' events."""
 
 import base64
+import io
 
+import segno
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.registration import operations, pages
-from services.registration.models import Base, CatalogCache
+from services.registration import booking, changes, pages, payment_events, reports
+from services.registration.domain import Status
+from services.registration.models import Base, CatalogCache, Order, Registration
+from services.registration.orders import find
 from services.registration.schemas import (
     AdminQuery,
     CardPayment,
     CatalogView,
+    OrderCreated,
+    OrderPage,
+    OrderQuery,
+    OrderRequest,
+    OrderView,
     OrganiserCancelRequest,
+    PaymentPreparing,
     PaymentView,
     RegistrationChange,
     RegistrationCreated,
@@ -21,133 +32,278 @@ from services.registration.schemas import (
     RegistrationRequest,
     RegistrationView,
 )
-from shared.auth import ADMIN, DESK, is_registration_token, registration_token
+from shared.auth import (
+    ADMIN,
+    DESK,
+    is_order_token,
+    is_registration_token,
+    order_token,
+    registration_token,
+    ticket_token,
+)
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.http import (
-    ApiError,
-    Conflict,
-    Forbidden,
-    HttpService,
-    NotFound,
-    Unauthorized,
-    http,
-)
-from shared.rpc import ServiceUnavailable, ask
+from shared.errors import Conflict, Forbidden, NotFound, Unauthorized
+from shared.http import HttpService, http, idempotency_key, json_response
+from shared.rpc import ask
 
 HOLD_SWEEP_SECONDS = 2
 TOKEN_HEADER = "X-Registration-Token"
+ORDER_TOKEN_HEADER = "X-Order-Token"
 DELEGATE_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
                    404: ("No such registration", None)}
+BUYER_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
+                404: ("No such order", None)}
+PAYMENT_ANSWERS = {200: ("How to pay", PaymentView),
+                   202: ("Payments is preparing it: ask again (Retry-After)", PaymentPreparing),
+                   409: ("Nothing to pay", None)}
 
 
 class RegistrationService(HttpService):
-    """Delegates register and manage their booking; organisers follow the sale."""
+    """Delegates and buyers book and manage their booking; organisers follow the sale."""
 
     name = "registration"
     title = "Ecsite Conference Ticketing: registration"
 
-    db = Database(Base.metadata, seed=operations.seed)
+    db = Database(Base.metadata, seed=booking.seed)
     config = Config()
     catalogs = CatalogCache()
     payments = RpcProxy("payments")
-
-    def view(self, registration) -> RegistrationView:
-        return RegistrationView.model_validate(registration, from_attributes=True)
-
-    def start_payment(self, registration) -> PaymentView | None:
-        """Ask payments for the PaymentIntent; None if payments does not answer in time
-        (the seats stay held, and the delegate can ask again)."""
-        request = operations.payment_request(registration, self.catalogs.current(self.db.session))
-        try:
-            return PaymentView(**self.ask_payments(self.payments.start_payment,
-                                                   request.model_dump(mode="json")))
-        except ApiError:
-            return None
 
     def page(self, filename: str) -> Response:
         return pages.response(filename, self.config["STRIPE_JS_URL"])
 
     def ask_payments(self, call, *args):
-        try:
-            return ask(call, *args)
-        except ServiceUnavailable:
-            raise ApiError("Payments cannot be reached just now; please try again shortly.",
-                           code="payments_unavailable", status=503) from None
+        return ask(call, *args, service="Payments")
 
-    def pending_registration(self, request, registration_id: str):
-        registration = self.delegate_registration(request, registration_id)
-        if registration.status != "pending_payment" or not registration.amount_due:
-            raise Conflict(f"This registration is {registration.status}; nothing is due.",
-                           "status", code="nothing_due")
-        return registration
-
-    def delegate_registration(self, request, registration_id: str):
-        registration = operations.find(self.db, registration_id)
-        token = request.headers.get(TOKEN_HEADER)
+    def token_for(self, request, header: str, id_: str, is_token) -> None:
+        token = request.headers.get(header)
         if not token:
-            raise Unauthorized(f"The registration's token is needed in {TOKEN_HEADER}.",
-                               TOKEN_HEADER)
-        if not is_registration_token(self.config["SECRET_KEY"], registration.id, token):
-            raise Forbidden("This token does not open this registration.", TOKEN_HEADER)
+            raise Unauthorized(f"The booking's token is needed in {header}.", header)
+        if not is_token(self.config["SECRET_KEY"], id_, token):
+            raise Forbidden("This token does not open this booking.", header)
+
+    def delegate_registration(self, request, registration_id: str) -> Registration:
+        registration = find(self.db, Registration, registration_id)
+        self.token_for(request, TOKEN_HEADER, registration.id, is_registration_token)
         return registration
+
+    def buyer_order(self, request, order_id: str) -> Order:
+        order = find(self.db, Order, order_id)
+        self.token_for(request, ORDER_TOKEN_HEADER, order.id, is_order_token)
+        return order
+
+    def paid_by_delegate(self, request, registration_id: str) -> Order:
+        """A delegate's order, when the delegate is its buyer (an order of one)."""
+        order = self.delegate_registration(request, registration_id).order
+        if len(order.registrations) > 1:
+            raise Forbidden("This booking is paid by its buyer, for the whole group.",
+                            TOKEN_HEADER, code="paid_by_buyer")
+        return order
+
+    def pending(self, order: Order) -> Order:
+        if order.status != Status.PENDING_PAYMENT or not order.amount_due:
+            raise Conflict(f"This booking is {order.status}; nothing is due.", "status",
+                           code="nothing_due")
+        return order
+
+    def payment(self, order: Order):
+        """What the browser needs to pay, or 202 while payments prepares it."""
+        self.pending(order)
+        if order.client_secret is None:
+            return json_response({"status": "preparing"}, 202, {"Retry-After": "1"})
+        return PaymentView(payment_intent_id=order.payment_intent_id,
+                           client_secret=order.client_secret,
+                           publishable_key=self.config["STRIPE_PUBLISHABLE_KEY"], status="ready")
+
+    def pay(self, order: Order, payment_method: str) -> dict:
+        return self.ask_payments(self.payments.pay, self.pending(order).id, payment_method)
+
+    def card_setup(self, order: Order) -> dict:
+        self.pending(order)
+        return {"client_secret": self.ask_payments(self.payments.start_card_setup)}
+
+    def receipt(self, order: Order) -> Response:
+        if not order.amount_paid:
+            raise NotFound("This booking has no receipt yet.", "order_id")
+        pdf = base64.b64decode(self.ask_payments(self.payments.receipt_pdf, order.id))
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="receipt-{order.reference}.pdf"'})
+
+    def created(self, order: Order) -> OrderCreated:
+        secret = self.config["SECRET_KEY"]
+        view = OrderView.of(order)
+        return OrderCreated.of(order, token=order_token(secret, order.id), delegates=[
+            {**delegate.model_dump(), "token": registration_token(secret, delegate.id)}
+            for delegate in view.delegates])
 
     @http("GET", "/api/catalog", summary="Ticket types, add-ons, prices and what is left",
           responses={200: ("The catalog", CatalogView)})
     def get_catalog(self, request):
-        return operations.catalog_view(self.db, self.catalogs, utcnow())
+        return booking.catalog_view(self.db, self.catalogs, utcnow())
+
+    @http("POST", "/api/orders", body=OrderRequest,
+          summary="Book one or more delegates for one buyer; seats held until payment "
+                  "(Idempotency-Key header: the same key gives the same order)",
+          responses={201: ("Booked", OrderCreated)})
+    def place_order(self, request, body):
+        order = booking.place_order(
+            self.db, self.catalogs, body.buyer, body.delegates, body.payment_method, utcnow(),
+            idempotency_key=idempotency_key(request))
+        return 201, self.created(order)
+
+    @http("GET", "/api/orders/<string:order_id>",
+          summary=f"A buyer's own order ({ORDER_TOKEN_HEADER})",
+          responses={200: ("The order", OrderView), **BUYER_ERRORS})
+    def get_order(self, request, order_id):
+        return OrderView.of(self.buyer_order(request, order_id))
+
+    @http("GET", "/api/orders/<string:order_id>/payment",
+          summary=f"How to pay an order, once payments has prepared it ({ORDER_TOKEN_HEADER})",
+          responses={**PAYMENT_ANSWERS, **BUYER_ERRORS})
+    def order_payment(self, request, order_id):
+        return self.payment(self.buyer_order(request, order_id))
+
+    @http("POST", "/api/orders/<string:order_id>/card-setup",
+          summary=f"A SetupIntent secret for the card form ({ORDER_TOKEN_HEADER})")
+    def order_card_setup(self, request, order_id):
+        return self.card_setup(self.buyer_order(request, order_id))
+
+    @http("POST", "/api/orders/<string:order_id>/pay", body=CardPayment,
+          summary=f"Charge the card the page set up ({ORDER_TOKEN_HEADER}); status, or why "
+                  "it was declined")
+    def pay_order(self, request, order_id, body):
+        return self.pay(self.buyer_order(request, order_id), body.payment_method)
+
+    @http("GET", "/api/orders/<string:order_id>/receipt.pdf",
+          summary=f"The receipt of a paid order ({ORDER_TOKEN_HEADER})")
+    def order_receipt(self, request, order_id):
+        return self.receipt(self.buyer_order(request, order_id))
+
+    @http("POST", "/api/orders/<string:order_id>/cancel",
+          summary=f"Cancel a whole order, refunded as the policy says ({ORDER_TOKEN_HEADER})",
+          responses={200: ("Cancelled", OrderView), **BUYER_ERRORS})
+    def cancel_order(self, request, order_id):
+        self.buyer_order(request, order_id)
+        return OrderView.of(changes.cancel_order(self.db, self.catalogs, order_id, utcnow(),
+                                                 reason="buyer"))
+
+    @http("POST", "/api/orders/<string:order_id>/delegates/<string:registration_id>/cancel",
+          summary=f"Cancel one delegate of an order, refunding their share as the policy "
+                  f"says ({ORDER_TOKEN_HEADER})",
+          responses={200: ("The order", OrderView), **BUYER_ERRORS})
+    def cancel_delegate(self, request, order_id, registration_id):
+        order = self.buyer_order(request, order_id)
+        if registration_id not in {r.id for r in order.registrations}:
+            raise NotFound("This order has no such delegate.", "registration_id")
+        changes.cancel_registration(self.db, self.catalogs, registration_id, utcnow(),
+                                    reason="buyer")
+        return OrderView.of(find(self.db, Order, order_id))
 
     @http("POST", "/api/registrations", body=RegistrationRequest,
-          summary="Register a delegate; seats are held until payment",
+          summary="Register one delegate who pays for themselves (an order of one); seats "
+                  "held until payment (Idempotency-Key header: the same key, the same answer)",
           responses={201: ("Registered", RegistrationCreated)})
     def create_registration(self, request, body):
-        registration = operations.register(self.db, self.catalogs, body, utcnow())
-        payment = self.start_payment(registration) if registration.amount_due else None
+        order = booking.place_order(
+            self.db, self.catalogs, booking.buyer_of_one(body, body.billing()), [body], "card",
+            utcnow(), idempotency_key=idempotency_key(request), fields_of="")
+        registration = order.registrations[0]
+        secret = self.config["SECRET_KEY"]
         return 201, RegistrationCreated(
-            **self.view(registration).model_dump(),
-            token=registration_token(self.config["SECRET_KEY"], registration.id),
-            payment=payment,
-        )
+            **RegistrationView.model_validate(registration, from_attributes=True).model_dump(),
+            token=registration_token(secret, registration.id),
+            order_token=order_token(secret, order.id))
 
-    @http("POST", "/api/registrations/<string:registration_id>/payment",
-          summary=f"Start, or start again, paying a pending registration ({TOKEN_HEADER})",
-          responses={200: ("How to pay", PaymentView), **DELEGATE_ERRORS,
-                     409: ("Nothing to pay", None), 503: ("Payments is unavailable", None)})
-    def pay_registration(self, request, registration_id):
-        payment = self.start_payment(self.pending_registration(request, registration_id))
-        if payment is None:
-            raise ApiError("Payments cannot be reached just now; please try again shortly.",
-                           code="payments_unavailable", status=503)
-        return payment
+    @http("GET", "/api/registrations/<string:registration_id>/payment",
+          summary=f"How to pay one's own registration, once payments has prepared it "
+                  f"({TOKEN_HEADER})", responses={**PAYMENT_ANSWERS, **DELEGATE_ERRORS})
+    def registration_payment(self, request, registration_id):
+        return self.payment(self.paid_by_delegate(request, registration_id))
 
     @http("GET", "/api/registrations/<string:registration_id>",
           summary=f"A delegate's own registration ({TOKEN_HEADER})",
           responses={200: ("The registration", RegistrationView), **DELEGATE_ERRORS})
     def get_registration(self, request, registration_id):
-        return self.view(self.delegate_registration(request, registration_id))
+        return RegistrationView.model_validate(
+            self.delegate_registration(request, registration_id), from_attributes=True)
 
     @http("PATCH", "/api/registrations/<string:registration_id>", body=RegistrationChange,
           summary=f"Fix the name, pronouns or organisation on the badge ({TOKEN_HEADER})",
           responses={200: ("Changed", RegistrationView), **DELEGATE_ERRORS})
     def change_registration(self, request, registration_id, body):
         self.delegate_registration(request, registration_id)
-        return self.view(operations.change(self.db, self.catalogs, registration_id, body,
-                                           utcnow()))
+        return RegistrationView.model_validate(changes.change(
+            self.db, self.catalogs, registration_id, body, utcnow()), from_attributes=True)
 
     @http("POST", "/api/registrations/<string:registration_id>/cancel",
           summary=f"Cancel one's own registration, refunded as the policy says ({TOKEN_HEADER})",
           responses={200: ("Cancelled", RegistrationView), **DELEGATE_ERRORS})
     def cancel_registration(self, request, registration_id):
         self.delegate_registration(request, registration_id)
-        return self.view(operations.cancel(self.db, self.catalogs, registration_id, utcnow(),
-                                           reason="delegate"))
+        return RegistrationView.model_validate(changes.cancel_registration(
+            self.db, self.catalogs, registration_id, utcnow(), reason="delegate"),
+            from_attributes=True)
+
+    @http("POST", "/api/registrations/<string:registration_id>/card-setup",
+          summary=f"A SetupIntent secret for the card form ({TOKEN_HEADER})")
+    def registration_card_setup(self, request, registration_id):
+        return self.card_setup(self.paid_by_delegate(request, registration_id))
+
+    @http("POST", "/api/registrations/<string:registration_id>/pay", body=CardPayment,
+          summary=f"Charge the card the page set up ({TOKEN_HEADER}); status, or why "
+                  "it was declined")
+    def pay_registration(self, request, registration_id, body):
+        return self.pay(self.paid_by_delegate(request, registration_id), body.payment_method)
+
+    @http("GET", "/api/registrations/<string:registration_id>/ticket.svg",
+          summary=f"The e-ticket's QR code of a confirmed registration ({TOKEN_HEADER})")
+    def ticket(self, request, registration_id):
+        registration = self.delegate_registration(request, registration_id)
+        if registration.status != Status.CONFIRMED:
+            raise NotFound("This registration has no e-ticket: it is not confirmed.",
+                           "registration_id", code="no_ticket")
+        qr = io.BytesIO()
+        segno.make(ticket_token(self.config["SECRET_KEY"], registration.id), error="m").save(
+            qr, kind="svg", scale=6, border=2)
+        return Response(qr.getvalue(), mimetype="image/svg+xml")
+
+    @http("GET", "/api/registrations/<string:registration_id>/receipt.pdf",
+          summary=f"The receipt of a paid registration ({TOKEN_HEADER})")
+    def registration_receipt(self, request, registration_id):
+        return self.receipt(self.paid_by_delegate(request, registration_id))
 
     @http("GET", "/api/admin/registrations", query=AdminQuery, roles=(ADMIN, DESK),
           summary="Search registrations by name, organisation, email or reference",
           responses={200: ("Matching registrations", RegistrationPage)})
     def list_registrations(self, request, query):
-        total, rows = operations.search(self.db, query)
-        return RegistrationPage(total=total, items=[self.view(r) for r in rows])
+        total, rows = reports.search(self.db, query)
+        return RegistrationPage(total=total, items=[
+            RegistrationView.model_validate(r, from_attributes=True) for r in rows])
+
+    @http("GET", "/api/admin/orders", query=OrderQuery, roles=(ADMIN,),
+          summary="Orders with their delegates, newest first; search by buyer, delegate, "
+                  "organisation, email or reference",
+          responses={200: ("Matching orders", OrderPage)})
+    def list_orders(self, request, query):
+        total, rows = reports.search_orders(self.db, query)
+        return OrderPage(total=total, items=[OrderView.of(order) for order in rows])
+
+    @http("POST", "/api/admin/orders/<string:order_id>/cancel", body=OrganiserCancelRequest,
+          roles=(ADMIN,), summary="Cancel a whole order, refunding everything paid or nothing",
+          responses={200: ("Cancelled", OrderView)})
+    def organiser_cancel_order(self, request, order_id, body):
+        return OrderView.of(changes.cancel_order(self.db, self.catalogs, order_id, utcnow(),
+                                                 reason="organiser", refund_all=body.refund))
+
+    @http("POST", "/api/admin/registrations/<string:registration_id>/cancel",
+          body=OrganiserCancelRequest, roles=(ADMIN,),
+          summary="Cancel one delegate, refunding everything they paid or nothing",
+          responses={200: ("Cancelled", RegistrationView)})
+    def organiser_cancel(self, request, registration_id, body):
+        return RegistrationView.model_validate(changes.cancel_registration(
+            self.db, self.catalogs, registration_id, utcnow(), reason="organiser",
+            refund_all=body.refund), from_attributes=True)
 
     @http("GET", "/api/admin/registrations.csv", roles=(ADMIN,),
           summary="Every registration as CSV (UTF-8, opens in Excel)")
@@ -157,55 +313,36 @@ class RegistrationService(HttpService):
     @http("GET", "/api/admin/exports/<string:kind>.csv", roles=(ADMIN,),
           summary="CSV for organisers: delegates, catering, accessibility or attendance")
     def export(self, request, kind):
-        if kind not in operations.EXPORTS:
+        if kind not in reports.EXPORTS:
             raise NotFound(f"No export called {kind!r}.", "kind")
-        return Response(operations.export_csv(self.db, kind), mimetype="text/csv", headers={
+        return Response(reports.export_csv(self.db, kind), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{kind}.csv"'})
 
     @http("GET", "/api/admin/stats", roles=(ADMIN,),
           summary="Registrations by status and ticket type, revenue, places left")
     def sale_stats(self, request):
-        return operations.stats(self.db, self.catalogs)
+        return reports.stats(self.db, self.catalogs)
 
     @http("GET", "/api/page-config", summary="What the pages need to load Stripe.js")
     def page_config(self, request):
         return {"stripe_js_url": self.config["STRIPE_JS_URL"],
                 "publishable_key": self.config["STRIPE_PUBLISHABLE_KEY"]}
 
-    @http("POST", "/api/registrations/<string:registration_id>/card-setup",
-          summary=f"A SetupIntent secret for the card form ({TOKEN_HEADER})")
-    def card_setup(self, request, registration_id):
-        self.pending_registration(request, registration_id)
-        return {"client_secret": self.ask_payments(self.payments.start_card_setup)}
-
-    @http("POST", "/api/registrations/<string:registration_id>/pay", body=CardPayment,
-          summary=f"Charge the card the page set up ({TOKEN_HEADER}); status, or why "
-                  "it was declined")
-    def pay(self, request, registration_id, body):
-        self.pending_registration(request, registration_id)
-        return self.ask_payments(self.payments.pay, registration_id, body.payment_method)
-
-    @http("GET", "/api/registrations/<string:registration_id>/receipt.pdf",
-          summary=f"The receipt of a paid registration ({TOKEN_HEADER})")
-    def receipt(self, request, registration_id):
-        registration = self.delegate_registration(request, registration_id)
-        if not registration.amount_paid:
-            raise NotFound("This registration has no receipt yet.", "registration_id")
-        pdf = base64.b64decode(self.ask_payments(self.payments.receipt_pdf, registration_id))
-        return Response(pdf, mimetype="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="receipt-{registration.reference}.pdf"'})
-
     @http("GET", "/", summary="The registration page")
     def register_page(self, request):
         return self.page("register.html")
 
-    @http("GET", "/confirmation/<string:registration_id>", summary="After paying")
-    def confirmation_page(self, request, registration_id):
+    @http("GET", "/confirmation/<string:order_id>", summary="After paying")
+    def confirmation_page(self, request, order_id):
         return self.page("confirmation.html")
 
     @http("GET", "/manage/<string:registration_id>", summary="A delegate's own booking")
     def manage_page(self, request, registration_id):
         return self.page("manage.html")
+
+    @http("GET", "/orders/<string:order_id>", summary="A buyer's own order")
+    def order_page(self, request, order_id):
+        return self.page("order.html")
 
     @http("GET", "/admin", summary="The organisers' dashboard")
     def admin_page(self, request):
@@ -217,39 +354,26 @@ class RegistrationService(HttpService):
             raise NotFound("No such file.", None)
         return self.page(filename)
 
-    @http("POST", "/api/admin/registrations/<string:registration_id>/cancel",
-          body=OrganiserCancelRequest, roles=(ADMIN,),
-          summary="Cancel a registration, refunding everything paid or nothing",
-          responses={200: ("Cancelled", RegistrationView)})
-    def organiser_cancel(self, request, registration_id, body):
-        return self.view(operations.cancel(self.db, self.catalogs, registration_id, utcnow(),
-                                           reason="organiser", refund_all=body.refund))
-
-    @rpc
-    def conference(self) -> dict:
-        """The conference's name, dates, venue and policies (RPC, for emails and badges)."""
-        conference = self.catalogs.current(self.db.session).conference
-        return {"name": conference.name, "starts_on": conference.starts_on.isoformat(),
-                "ends_on": conference.ends_on.isoformat(), "venue": conference.venue,
-                "timezone": conference.timezone,
-                "name_changes_until": conference.name_changes_until.isoformat()}
+    @event_handler("payments", "payment_ready")
+    def on_payment_ready(self, event):
+        payment_events.record_payment_ready(self.db, event)
 
     @event_handler("payments", "payment_succeeded")
     def on_payment_succeeded(self, event):
-        operations.confirm_payment(self.db, self.catalogs, event, utcnow())
+        payment_events.confirm_payment(self.db, self.catalogs, event, utcnow())
 
     @event_handler("payments", "payment_failed")
     def on_payment_failed(self, event):
-        operations.record_payment_failure(self.db, event)
+        payment_events.record_payment_failure(self.db, event)
 
     @event_handler("payments", "payment_refunded")
     def on_payment_refunded(self, event):
-        operations.record_refund(self.db, self.catalogs, event, utcnow())
+        payment_events.record_refund(self.db, self.catalogs, event, utcnow())
 
     @event_handler("badges", "delegate_checked_in")
     def on_delegate_checked_in(self, event):
-        operations.record_check_in(self.db, event)
+        payment_events.record_check_in(self.db, event)
 
     @timer(interval=HOLD_SWEEP_SECONDS)
     def expire_holds(self):
-        operations.expire_holds(self.db, self.catalogs, utcnow())
+        changes.expire_holds(self.db, self.catalogs, utcnow())

@@ -1,11 +1,13 @@
 """The badges service through RabbitMQ and the registration service: badges made on
-confirmation, remade on change, withdrawn on cancellation; printing; check-in; the desk
-page in a real browser."""
+confirmation, remade on change, withdrawn on cancellation; printing; check-in in the
+conference's time zone; the desk page in a real browser."""
 
 import io
 import json
 import subprocess
 import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pypdfium2
 import pytest
@@ -119,7 +121,9 @@ def test_the_qr_code_decodes_to_a_token_the_check_in_accepts(desk):
                               headers=desk.badges.as_desk())
     assert second.status_code == 200
     assert second.json()["status"] == "already_checked_in"
-    assert "already checked in at" in second.json()["message"]
+    at = datetime.fromisoformat(first.json()["checked_in_at"]).astimezone(
+        ZoneInfo("Europe/Helsinki"))  # the catalog's time zone, as registration's events say
+    assert f"already checked in at {at:%H:%M}" in second.json()["message"]
     [checked_in] = desk.events.wait_for("delegate_checked_in", created["id"])
     assert len(desk.events.of_type("delegate_checked_in", created["id"])) == 1
     assert checked_in["data"]["registration_id"] == created["id"]

@@ -10,6 +10,7 @@ import pytest
 
 from services.notifications.service import NotificationsService
 from tests.conftest import ROOT, free_port, make_config, wait_until
+from tests.registration.conftest import delegate
 from tests.stack import (  # noqa: F401 - fixtures
     localstripe_url,
     payments_config,
@@ -79,8 +80,30 @@ def notifications(start_service, notifications_config, stack):
     return start_service(NotificationsService, notifications_config)[1]
 
 
+BUYER = {"name": "Maria Rossi", "email": "maria.rossi@example.org",
+         "organisation": "Museo Nazionale della Scienza e della Tecnologia", "country": "IT"}
+
+
+def place_order(api, delegates: list[dict], **buyer) -> dict:
+    """An order of ``delegates`` (changes to the usual delegate) by a buyer; the 201."""
+    response = api.post("/api/orders", json={
+        "buyer": {**BUYER, **buyer}, "delegates": [delegate(**d) for d in delegates],
+        "payment_method": "card"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def message_log(api, registration_id) -> list[dict]:
-    response = api.get(f"/api/admin/registrations/{registration_id}/messages",
-                       headers=api.as_admin())
+    """The messages to one delegate."""
+    return log_at(api, f"/api/admin/registrations/{registration_id}/messages")
+
+
+def order_log(api, order_id) -> list[dict]:
+    """The messages about one order: to its buyer and to its delegates."""
+    return log_at(api, f"/api/admin/orders/{order_id}/messages")
+
+
+def log_at(api, path) -> list[dict]:
+    response = api.get(path, headers=api.as_admin())
     assert response.status_code == 200, response.text
     return response.json()["items"]

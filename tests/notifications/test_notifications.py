@@ -1,8 +1,10 @@
-"""Every delegate gets the right email, exactly once: through RabbitMQ, registration,
-payments, localstripe and a real SMTP server."""
+"""Every buyer and delegate gets the right email, exactly once: through RabbitMQ,
+registration, payments, localstripe and a real SMTP server."""
 
 import io
 import logging
+import time
+from collections import Counter
 
 import pytest
 from nameko.testing.services import entrypoint_waiter
@@ -11,11 +13,19 @@ from pypdf import PdfReader
 from services.notifications.service import NotificationsService
 from shared.events import new_event
 from tests.conftest import wait_until
-from tests.notifications.conftest import BOUNCING_DOMAIN, message_log
+from tests.notifications.conftest import (
+    BOUNCING_DOMAIN,
+    BUYER,
+    message_log,
+    order_log,
+    place_order,
+)
 from tests.registration.conftest import register
 
 GREEK = {"given_name": "Αλέξανδρος", "family_name": "Παπαδόπουλος", "country": "GR",
          "organisation": "NOESIS Thessaloniki Science Center", "email": "alexandros@noesis.gr"}
+BASE_URL = "https://tickets.ecsite.test"  # the notifications_config's PUBLIC_BASE_URL
+QUIET_SECONDS = 1.5  # how long to watch for an email that must not come
 
 
 def bodies(message) -> tuple[str, str]:
@@ -28,36 +38,89 @@ def by_subject(messages, word: str):
     return message
 
 
-def test_registering_and_paying_sends_the_expected_emails(stack, notifications, mail_sink):
-    created = register(stack.registration, **GREEK)
+def receipt_text(message) -> str:
+    [receipt] = [part for part in message.iter_attachments()
+                 if part.get_content_type() == "application/pdf"]
+    return PdfReader(io.BytesIO(receipt.get_content())).pages[0].extract_text()
+
+
+def order_of(stack, created: dict) -> dict:
+    """A single registration's order, as its buyer (the delegate) sees it."""
+    return stack.order({"id": created["order_id"], "token": created["order_token"]})
+
+
+def kinds(log: list[dict]) -> Counter:
+    return Counter((m["kind"], m["registration_id"]) for m in log)
+
+
+def all_sent(log: list[dict]) -> bool:
+    return bool(log) and all(m["status"] == "sent" for m in log)
+
+
+def test_an_order_of_two_the_buyer_hears_of_the_order_each_delegate_of_their_place(
+        stack, notifications, mail_sink):
+    order = place_order(stack.registration, [GREEK, {}])
     [received] = mail_sink.wait_for(1)
     text, html = bodies(received)
-    assert received["To"] == "alexandros@noesis.gr"
+    assert received["To"] == BUYER["email"]
     assert "Ecsite" in received["From"] and received["Message-ID"] and received["Date"]
-    assert created["reference"] in received["Subject"]
-    assert "Αλέξανδρος" in text and "Αλέξανδρος" in html
-    assert f"EUR {created['amount_due'] / 100:,.2f}" in text
-    assert f"https://tickets.ecsite.test/manage/{created['id']}#token={created['token']}" in text
+    assert order["reference"] in received["Subject"]
+    assert "Dear Maria Rossi," in text
+    assert "Αλέξανδρος Παπαδόπουλος" in text and "Αλέξανδρος Παπαδόπουλος" in html
+    assert "Łukasz Żółć" in text
+    assert f"EUR {order['amount_due'] / 100:,.2f}" in text
+    for delegate in order["delegates"]:
+        assert f"EUR {delegate['amount_due'] / 100:,.2f}" in text
+    assert f"{BASE_URL}/orders/{order['id']}#token={order['token']}" in text
 
-    stack.pay(created["payment"])
-    messages = mail_sink.wait_for(3)
+    stack.pay(stack.payment(order))
+    messages = mail_sink.wait_for(4)
     paid = by_subject(messages, "Payment received")
-    [receipt] = [part for part in paid.iter_attachments()
-                 if part.get_content_type() == "application/pdf"]
-    pdf = PdfReader(io.BytesIO(receipt.get_content()))
-    assert "Αλέξανδρος Παπαδόπουλος" in pdf.pages[0].extract_text()
+    assert paid["To"] == BUYER["email"] and order["reference"] in paid["Subject"]
+    assert order["reference"] in receipt_text(paid)
+    for delegate in order["delegates"]:
+        [ticket] = [m for m in messages if m["To"] == delegate["email"]]
+        text, html = bodies(ticket)
+        assert "e-ticket" in ticket["Subject"] and delegate["reference"] in ticket["Subject"]
+        assert f"Dear {delegate['given_name']} {delegate['family_name']}," in text
+        assert f"{BASE_URL}/manage/{delegate['id']}#token={delegate['token']}" in text
+        assert "Tampere Hall" in text and "10–12 June 2027" in text
+        [qr] = [part for part in ticket.walk() if part.get_content_type() == "image/png"]
+        assert qr["Content-ID"] == "<ticket-qr@ecsite>" and 'src="cid:ticket-qr@ecsite"' in html
+        assert qr.get_content().startswith(b"\x89PNG")
 
+    log = wait_until(lambda: all_sent(found := order_log(notifications, order["id"])) and found)
+    assert kinds(log) == Counter([("order_received", None), ("payment_confirmed", None),
+                                  *[("e_ticket", d["id"]) for d in order["delegates"]]])
+    assert all(m["attempts"] == 1 and m["order_id"] == order["id"] for m in log)
+    first = order["delegates"][0]["id"]
+    assert [m["kind"] for m in message_log(notifications, first)] == ["e_ticket"]
+    time.sleep(QUIET_SECONDS)
+    assert len(mail_sink.messages()) == 4
+
+
+def test_registering_oneself_gets_each_email_once(stack, notifications, mail_sink):
+    created = register(stack.registration, **GREEK)
+    reference = order_of(stack, created)["reference"]
+    [received] = mail_sink.wait_for(1)
+    text, _ = bodies(received)
+    assert received["To"] == "alexandros@noesis.gr" and reference in received["Subject"]
+    assert "Dear Αλέξανδρος Παπαδόπουλος," in text
+    assert f"{BASE_URL}/orders/{created['order_id']}#token={created['order_token']}" in text
+
+    stack.pay(stack.payment(created))
+    messages = mail_sink.wait_for(3)
+    assert "Αλέξανδρος Παπαδόπουλος" in receipt_text(by_subject(messages, "Payment received"))
     ticket = by_subject(messages, "e-ticket")
-    text, html = bodies(ticket)
-    assert "Tampere Hall" in text and "10–12 June 2027" in text
-    [qr] = [part for part in ticket.walk() if part.get_content_type() == "image/png"]
-    assert qr["Content-ID"] == "<ticket-qr@ecsite>" and 'src="cid:ticket-qr@ecsite"' in html
-    assert qr.get_content().startswith(b"\x89PNG")
+    assert f"{BASE_URL}/manage/{created['id']}#token={created['token']}" in bodies(ticket)[0]
+    assert {m["To"] for m in messages} == {"alexandros@noesis.gr"}
 
-    log = message_log(notifications, created["id"])
-    assert [(m["kind"], m["status"], m["attempts"]) for m in log] == [
-        ("registration_received", "sent", 1), ("payment_confirmed", "sent", 1),
-        ("e_ticket", "sent", 1)]
+    log = wait_until(lambda: all_sent(found := order_log(notifications, created["order_id"]))
+                     and len(found) == 3 and found)
+    assert kinds(log) == Counter([("order_received", None), ("payment_confirmed", None),
+                                  ("e_ticket", created["id"])])
+    time.sleep(QUIET_SECONDS)
+    assert len(mail_sink.messages()) == 3
 
 
 def test_a_free_registration_gets_its_e_ticket_only(stack, notifications, mail_sink):
@@ -65,22 +128,25 @@ def test_a_free_registration_gets_its_e_ticket_only(stack, notifications, mail_s
                        add_ons=[])
     [ticket] = mail_sink.wait_for(1)
     assert "e-ticket" in ticket["Subject"]
-    wait_until(lambda: message_log(notifications, created["id"])[0]["status"] == "sent")
-    assert len(message_log(notifications, created["id"])) == 1
+    wait_until(lambda: all_sent(message_log(notifications, created["id"])))
+    time.sleep(QUIET_SECONDS)
+    assert [m["kind"] for m in order_log(notifications, created["order_id"])] == ["e_ticket"]
+    assert len(mail_sink.messages()) == 1
 
 
-def test_a_declined_card_explains_how_to_try_again(stack, notifications, mail_sink):
-    created = register(stack.registration)
-    stack.pay(created["payment"], "declined")
+def test_a_declined_card_tells_the_buyer_how_to_try_again(stack, notifications, mail_sink):
+    order = place_order(stack.registration, [{}])
+    stack.pay(stack.payment(order), "declined")
     failed = by_subject(mail_sink.wait_for(2), "did not go through")
     text, _ = bodies(failed)
-    assert "Reason:" in text and f"/manage/{created['id']}#token=" in text
+    assert failed["To"] == BUYER["email"] and order["reference"] in failed["Subject"]
+    assert "Reason:" in text and f"/orders/{order['id']}#token={order['token']}" in text
 
 
 def test_changing_the_badge_name_and_cancelling_with_a_refund(stack, notifications,
                                                               mail_sink):
     created = register(stack.registration)
-    stack.pay(created["payment"])
+    stack.pay(stack.payment(created))
     mail_sink.wait_for(3)
     headers = {"X-Registration-Token": created["token"]}
     stack.registration.patch(f"/api/registrations/{created['id']}",
@@ -90,20 +156,59 @@ def test_changing_the_badge_name_and_cancelling_with_a_refund(stack, notificatio
     badge = by_subject(mail_sink.wait_for(4), "badge")
     assert "Łukasz Jan Żółć" in bodies(badge)[0]
 
-    stack.registration.post(f"/api/registrations/{created['id']}/cancel", headers=headers)
+    response = stack.registration.post(f"/api/registrations/{created['id']}/cancel",
+                                       headers=headers)
+    assert response.status_code == 200, response.text
     messages = mail_sink.wait_for(6)
     cancelled, refunded = by_subject(messages, "cancelled"), by_subject(messages, "Refund of")
     amount = f"EUR {created['amount_due'] / 100:,.2f}"
     assert amount in bodies(cancelled)[0] and amount in bodies(refunded)[0]
-    kinds = [m["kind"] for m in message_log(notifications, created["id"])]
-    assert kinds.count("badge_changed") == 1 and {"cancelled", "refunded"} <= set(kinds)
+    time.sleep(QUIET_SECONDS)  # the order's own cancellation must not add a message
+    log = order_log(notifications, created["order_id"])
+    assert Counter(m["kind"] for m in log) == Counter([
+        "order_received", "payment_confirmed", "e_ticket", "badge_changed", "cancelled",
+        "refunded"])
+    assert len(mail_sink.messages()) == 6
+
+
+def test_a_group_order_cancelled_by_its_buyer(stack, notifications, mail_sink):
+    order = place_order(stack.registration, [GREEK, {}])
+    stack.pay(stack.payment(order))
+    mail_sink.wait_for(4)
+    response = stack.registration.post(f"/api/orders/{order['id']}/cancel",
+                                       headers={"X-Order-Token": order["token"]})
+    assert response.status_code == 200, response.text
+    total = f"EUR {order['amount_due'] / 100:,.2f}"
+
+    def refunds() -> list:
+        return [m for m in mail_sink.messages() if "Refund of" in m["Subject"]]
+
+    # Payments refunds each delegate's share; the last refund leaves the order fully refunded.
+    wait_until(lambda: any("Your order is cancelled." in bodies(m)[0] for m in refunds()),
+               timeout=20, message="the order refunded in full")
+    messages = mail_sink.wait_for(4 + 1 + 2 + len(refunds()))
+    assert {m["To"] for m in refunds()} == {BUYER["email"]}
+    cancelled = by_subject(messages, f"Order {order['reference']} cancelled")
+    text, _ = bodies(cancelled)
+    assert cancelled["To"] == BUYER["email"] and "As you asked" in text
+    assert "Αλέξανδρος Παπαδόπουλος" in text and "Łukasz Żółć" in text
+    assert f"A refund of {total} is on its way to your card" in text
+    for delegate in order["delegates"]:
+        [place] = [m for m in messages if m["To"] == delegate["email"]
+                   and "cancelled" in m["Subject"]]
+        assert "The person who booked your place has cancelled" in bodies(place)[0]
+    time.sleep(QUIET_SECONDS)
+    assert len(mail_sink.messages()) == 4 + 1 + 2 + len(refunds())
 
 
 @pytest.mark.catalog(conference={"hold_minutes": 0.02})
-def test_an_expired_hold_is_announced(stack, notifications, mail_sink):
-    created = register(stack.registration)
+def test_an_expired_hold_is_announced_to_the_buyer(stack, notifications, mail_sink):
+    order = place_order(stack.registration, [{}, GREEK])
     expired = by_subject(mail_sink.wait_for(2, timeout=30), "expired")
-    assert created["reference"] in expired["Subject"] + bodies(expired)[0]
+    assert expired["To"] == BUYER["email"] and order["reference"] in expired["Subject"]
+    assert f"{BASE_URL}/" in bodies(expired)[0]
+    time.sleep(QUIET_SECONDS)  # the delegates' expired registrations send nothing
+    assert len(mail_sink.messages()) == 2
 
 
 def test_the_same_event_twice_sends_one_email(start_service, notifications_config, stack,
@@ -112,39 +217,38 @@ def test_the_same_event_twice_sends_one_email(start_service, notifications_confi
     created = register(stack.registration)
     mail_sink.wait_for(1)
     event = new_event("payment_failed", {
-        "registration_id": created["id"], "payment_intent_id": "pi_x", "amount": 100,
+        "order_id": created["order_id"], "payment_intent_id": "pi_x", "amount": 100,
         "currency": "EUR", "reason": "card_declined"})
     handled = []
     with entrypoint_waiter(container, "on_event", timeout=10,
                            callback=lambda *args: handled.append(1) or len(handled) == 3):
         for _ in range(3):
             publish(event)
-    wait_until(lambda: all(m["status"] == "sent" for m in message_log(api, created["id"])))
-    assert [m["kind"] for m in message_log(api, created["id"])] == [
-        "registration_received", "payment_failed"]
+    wait_until(lambda: all_sent(order_log(api, created["order_id"])))
+    assert [m["kind"] for m in order_log(api, created["order_id"])] == [
+        "order_received", "payment_failed"]
     assert len(mail_sink.messages()) == 2
 
 
 def test_smtp_down_for_a_while_then_every_message_once(stack, notifications, mail_sink):
     mail_sink.stop()
     created = register(stack.registration)
-    stack.pay(created["payment"])
-    wait_until(lambda: (log := message_log(notifications, created["id"])) and len(log) == 3
+    stack.pay(stack.payment(created))
+    wait_until(lambda: (log := order_log(notifications, created["order_id"])) and len(log) == 3
                and all(m["attempts"] >= 2 for m in log), timeout=20,
                message="three messages tried twice")
     assert all(m["status"] == "queued" and m["last_error"]
-               for m in message_log(notifications, created["id"]))
+               for m in order_log(notifications, created["order_id"]))
     mail_sink.start()
     mail_sink.wait_for(3, timeout=30)
-    wait_until(lambda: all(m["status"] == "sent"
-                           for m in message_log(notifications, created["id"])))
+    wait_until(lambda: all_sent(order_log(notifications, created["order_id"])))
     assert len(mail_sink.messages()) == 3
     assert len({m["Message-ID"] for m in mail_sink.messages()}) == 3
 
 
 def test_a_refused_address_is_recorded_and_not_tried_again(stack, notifications, mail_sink):
     created = register(stack.registration, email=f"nobody@{BOUNCING_DOMAIN}")
-    [message] = wait_until(lambda: (log := message_log(notifications, created["id"]))
+    [message] = wait_until(lambda: (log := order_log(notifications, created["order_id"]))
                            and log[0]["status"] == "failed" and log, timeout=20)
     assert message["attempts"] == 1 and message["last_error"].startswith("550")
     assert mail_sink.messages() == []
@@ -155,18 +259,19 @@ def test_a_restart_in_the_middle_loses_and_doubles_nothing(
     mail_sink.stop()
     first, api = start_service(NotificationsService, notifications_config)
     created = register(stack.registration)
-    stack.pay(created["payment"])
-    wait_until(lambda: len(message_log(api, created["id"])) == 3, timeout=20)
+    stack.pay(stack.payment(created))
+    wait_until(lambda: len(order_log(api, created["order_id"])) == 3, timeout=20)
     first.stop()
     mail_sink.start()
     _, api = start_service(NotificationsService, notifications_config)
     mail_sink.wait_for(3, timeout=30)
-    wait_until(lambda: all(m["status"] == "sent" for m in message_log(api, created["id"])))
+    wait_until(lambda: all_sent(order_log(api, created["order_id"])))
     assert len(mail_sink.messages()) == 3
 
 
-def test_the_message_log_is_for_the_admin_only(stack, notifications):
-    path = "/api/admin/registrations/x/messages"
+@pytest.mark.parametrize("path", ["/api/admin/registrations/x/messages",
+                                  "/api/admin/orders/x/messages"])
+def test_the_message_logs_are_for_the_admin_only(stack, notifications, path):
     assert notifications.get(path).status_code == 401
     assert notifications.get(path, headers=notifications.as_desk()).status_code == 403
 
@@ -174,7 +279,8 @@ def test_the_message_log_is_for_the_admin_only(stack, notifications):
 def test_no_personal_data_in_the_logs(stack, notifications, mail_sink, caplog):
     caplog.set_level(logging.DEBUG)
     created = register(stack.registration, **GREEK)
-    stack.pay(created["payment"], "declined")
+    stack.pay(stack.payment(created), "declined")
     mail_sink.wait_for(2)
-    for secret in ["Αλέξανδρος", "Παπαδόπουλος", "alexandros@noesis.gr", created["token"]]:
+    for secret in ["Αλέξανδρος", "Παπαδόπουλος", "alexandros@noesis.gr", created["token"],
+                   created["order_token"]]:
         assert secret not in caplog.text

@@ -1,85 +1,87 @@
-"""The emails delegates get: every kind renders its key facts in text and HTML."""
+"""The emails buyers and delegates get: every kind renders its key facts in text and HTML,
+from the context the service builds out of the events."""
 
+import re
 import unicodedata
 
 import pytest
 from jinja2 import UndefinedError
 
+from services.notifications.domain import DELEGATE_KINDS
+from services.notifications.models import Message
+from services.notifications.operations import Settings, context
 from services.notifications.rendering import KINDS, format_dates, render
+from shared.auth import order_token, registration_token
+from tests.notifications import samples
 
-MANAGE_URL = "https://tickets.ecsite.eu/booking/6f1c2a?token=Zk3qP9"
-ORGANISATION = "Science Centre <AHHAA> & Co"
+SETTINGS = Settings(from_address="Ecsite <tickets@ecsite.test>",
+                    public_base_url="https://tickets.ecsite.eu", secret_key="s3cret",
+                    retry_base_seconds=5)
+MANAGE_URL = (f"https://tickets.ecsite.eu/manage/{samples.REGISTRATION_ID}"
+              f"#token={registration_token('s3cret', samples.REGISTRATION_ID)}")
+ORDER_URL = (f"https://tickets.ecsite.eu/orders/{samples.ORDER_ID}"
+             f"#token={order_token('s3cret', samples.ORDER_ID)}")
+REGISTER_URL = "https://tickets.ecsite.eu/"
 ORGANISATION_HTML = "Science Centre &lt;AHHAA&gt; &amp; Co"
 
+# What each kind's event adds to its data.
 EVENTS = {
-    "registration_received": {},
-    "payment_confirmed": {"amount": 59000, "currency": "EUR", "payment_intent_id": "pi_123"},
-    "e_ticket": {},
-    "payment_failed": {"reason": "card_declined", "amount": 59000, "currency": "EUR"},
-    "hold_expired": {},
-    "cancelled": {"reason": "delegate", "refund_due": 8850},
-    "refunded": {"amount": 8850, "currency": "EUR", "total_refunded": 8850,
+    "order_received": {},
+    "payment_confirmed": {},
+    "payment_failed": {"reason": "card_declined"},
+    "hold_expired": {"status": "expired"},
+    "order_cancelled": {"reason": "buyer", "refund_due": 8850, "status": "cancelled"},
+    "refunded": {"amount": 8850, "refund_id": "re_1", "total_refunded": 8850,
                  "fully_refunded": False},
+    "e_ticket": {},
     "badge_changed": {},
+    "cancelled": {"reason": "delegate", "refund_due": 8850, "status": "cancelled"},
 }
+PAYMENT_KINDS = ("payment_confirmed", "payment_failed", "refunded")
 # What each kind must say, in the text and (escaped, the same here) in the HTML.
 FACTS = {
-    "registration_received": ["EUR 590.00", "VAT included", "Full delegate (member)",
-                              "2027-03-01 14:30 UTC"],
-    "payment_confirmed": ["EUR 590.00", "PDF"],
-    "e_ticket": ["Full delegate (member)", "10–12 June 2027", "Tampere Hall", "photo ID"],
-    "payment_failed": ["EUR 590.00", "Reason: card_declined", "2027-03-01 14:30 UTC"],
-    "hold_expired": ["register again"],
-    "cancelled": ["EUR 88.50", "is on its way to your card"],
-    "refunded": ["EUR 88.50"],
-    "badge_changed": [],
+    "order_received": ["EUR 1,180.00", "VAT included", samples.TICKET, "Zofia Zielińska",
+                       "EUR 590.00", "2027-03-01 14:30 UTC", "its 2 places", ORDER_URL],
+    "payment_confirmed": ["EUR 1,180.00", "PDF", "e-ticket", ORDER_URL],
+    "payment_failed": ["EUR 1,180.00", "Reason: card_declined", "2027-03-01 14:30 UTC",
+                       ORDER_URL],
+    "hold_expired": ["register again", "its places are released", REGISTER_URL],
+    "order_cancelled": ["As you asked", "Zofia Zielińska", "EUR 88.50",
+                        "is on its way to your card"],
+    "refunded": ["EUR 88.50", ORDER_URL],
+    "e_ticket": [samples.TICKET, "10–12 June 2027", "Tampere Hall", "photo ID", MANAGE_URL],
+    "badge_changed": [MANAGE_URL],
+    "cancelled": ["As you asked", "EUR 88.50", "is on its way to the card that paid"],
 }
-NO_MANAGE_LINK = {"cancelled"}  # a cancelled booking has nothing left to manage
+REFERENCES = {kind: "ECS27-7KQ3M9" if kind in DELEGATE_KINDS else "ECS27-O-4F2K8P"
+              for kind in KINDS}
 
 
-def make_context(kind: str, given_name: str = "Łukasz", family_name: str = "Żółć",
-                 **event) -> dict:
-    return {
-        "conference": {
-            "name": "Ecsite Annual Conference 2027",
-            "starts_on": "2027-06-10",
-            "ends_on": "2027-06-12",
-            "venue": "Tampere Hall, Yliopistonkatu 55, Tampere, Finland",
-        },
-        "delegate": {
-            "given_name": given_name,
-            "family_name": family_name,
-            "name": f"{given_name} {family_name}".strip(),
-            "organisation": ORGANISATION,
-            "email": "lukasz@example.org",
-            "pronouns": "he/him",
-        },
-        "registration": {
-            "id": "6f1c2a",
-            "reference": "ECS27-7KQ3M9",
-            "ticket_type_name": "Full delegate (member)",
-            "add_ons": ["gala_dinner"],
-            "amount_due": 59000,
-            "currency": "EUR",
-            "status": "pending_payment",
-            "hold_expires_at": "2027-03-01T15:30:00+01:00",
-        },
-        "manage_url": MANAGE_URL,
-        "event": {**EVENTS[kind], **event},
-        "ticket_qr_cid": "ticket-qr@ecsite",
-    }
+def context_of(kind: str, given_name: str = "Łukasz", family_name: str = "Żółć",
+               order: dict | None = None, **event) -> dict:
+    """The context the service renders ``kind`` with: from a registration event for a
+    delegate, an order event or a payment event (and the order known) for the buyer."""
+    order = order or samples.order(f"{given_name} {family_name}")
+    changes = {**EVENTS[kind], **event}
+    if kind in DELEGATE_KINDS:
+        data = samples.registration(given_name, family_name, **changes)
+    elif kind in PAYMENT_KINDS:
+        data = samples.payment(**changes)
+    else:
+        data = order | changes
+    return context(Message(kind=kind, event_data=data, order_id=samples.ORDER_ID,
+                           registration_id=samples.REGISTRATION_ID), order, SETTINGS)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(("given", "family"),
                          [("Αλέξανδρος", "Παπαδόπουλος"), ("Łukasz", "Żółć")])
 def test_every_kind_says_its_key_facts(kind, given, family):
-    rendered = render(kind, make_context(kind, given, family))
-    facts = [f"{given} {family}", "ECS27-7KQ3M9", *FACTS[kind]]
-    if kind not in NO_MANAGE_LINK:
-        facts.append(MANAGE_URL)
+    rendered = render(kind, context_of(kind, given, family))
+    facts = [f"Dear {given} {family},", f"Booking reference: {REFERENCES[kind]}", *FACTS[kind]]
 
     assert rendered.subject.strip() and "\n" not in rendered.subject
+    assert REFERENCES[kind] in rendered.subject or kind == "badge_changed"
     for fact in facts:
         assert fact in rendered.text, fact
         assert fact in rendered.html, fact
@@ -89,17 +91,72 @@ def test_every_kind_says_its_key_facts(kind, given, family):
     assert "{{" not in rendered.text + rendered.html
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_link_is_the_addressee_s_own(kind):
+    rendered = render(kind, context_of(kind))
+    own = {"e_ticket": MANAGE_URL, "badge_changed": MANAGE_URL, "hold_expired": REGISTER_URL,
+           "cancelled": None, "order_cancelled": None}.get(kind, ORDER_URL)
+
+    links = set(re.findall(r'https://[^\s"<]+', rendered.text + rendered.html))
+    assert links == ({own} if own else set())
+
+
+def test_the_order_received_lists_every_delegate_with_ticket_and_share():
+    rendered = render("order_received", context_of("order_received"))
+
+    assert f"- Zofia Zielińska: {samples.TICKET}, EUR 590.00" in rendered.text
+    assert f"- Łukasz Żółć: {samples.TICKET}, EUR 590.00" in rendered.text
+    assert "<td style=\"padding:4px 16px 4px 0;\">Zofia Zielińska</td>" in rendered.html
+    assert "Amount due: EUR 1,180.00 (VAT included)" in rendered.text
+
+
+def test_an_order_of_one_speaks_of_its_place():
+    one = samples.order(delegates=[samples.order_delegate(
+        "Łukasz Żółć", "lukasz@example.org", samples.REGISTRATION_ID, "ECS27-7KQ3M9")])
+
+    received = render("order_received", context_of("order_received", order=one))
+    expired = render("hold_expired", context_of("hold_expired", order=one))
+
+    assert "holding its place until you pay" in received.text
+    assert "its place is released" in expired.text and "places are" not in expired.text
+
+
+def test_order_received_without_hold_has_no_deadline():
+    rendered = render("order_received", context_of("order_received", hold_expires_at=None))
+
+    assert "UTC" not in rendered.text + rendered.html
+    assert "\n\n\n" not in rendered.text
+    assert f"Pay or see your order: {ORDER_URL}" in rendered.text
+
+
+def test_a_payment_message_shows_the_latest_of_its_order():
+    later = samples.order(reference="ECS27-O-LATEST", hold_expires_at="2027-03-02T10:00:00Z")
+
+    rendered = render("payment_failed", context_of("payment_failed", order=later))
+
+    assert "ECS27-O-LATEST" in rendered.subject
+    assert "still held until 2027-03-02 10:00 UTC" in rendered.text
+
+
+def test_an_order_event_shows_its_own_data():
+    rendered = render("order_received", context_of(
+        "order_received", order=samples.order(reference="ECS27-O-LATEST"),
+        reference="ECS27-O-OWN"))
+
+    assert "ECS27-O-OWN" in rendered.subject and "LATEST" not in rendered.text
+
+
 @pytest.mark.parametrize("kind", ["e_ticket", "badge_changed"])
 def test_organisation_is_escaped_in_html_only(kind):
-    rendered = render(kind, make_context(kind))
+    rendered = render(kind, context_of(kind))
 
-    assert ORGANISATION in rendered.text
+    assert samples.ORGANISATION in rendered.text
     assert ORGANISATION_HTML in rendered.html
     assert "<AHHAA>" not in rendered.html
 
 
 def test_badge_changed_shows_pronouns_only_when_given():
-    context = make_context("badge_changed")
+    context = context_of("badge_changed")
     assert "Łukasz Żółć (he/him)" in render("badge_changed", context).text
 
     context["delegate"]["pronouns"] = None
@@ -109,53 +166,68 @@ def test_badge_changed_shows_pronouns_only_when_given():
 
 
 def test_e_ticket_shows_the_qr_code():
-    rendered = render("e_ticket", make_context("e_ticket"))
+    rendered = render("e_ticket", context_of("e_ticket"))
 
     assert '<img src="cid:ticket-qr@ecsite"' in rendered.html
     assert 'width="200" height="200"' in rendered.html
     assert "ticket-qr.png" in rendered.text
 
 
-def test_registration_received_without_hold_has_no_deadline():
-    context = make_context("registration_received")
-    context["registration"]["hold_expires_at"] = None
-
-    rendered = render("registration_received", context)
-
-    assert "UTC" not in rendered.text + rendered.html
-    assert "\n\n\n" not in rendered.text
-    assert f"Pay or manage your booking: {MANAGE_URL}" in rendered.text
-
-
-def test_cancelled_mentions_a_refund_only_when_one_is_due():
-    without = render("cancelled", make_context("cancelled", refund_due=0))
-    with_refund = render("cancelled", make_context("cancelled", refund_due=8850))
+@pytest.mark.parametrize("kind", ["cancelled", "order_cancelled"])
+def test_a_cancellation_mentions_a_refund_only_when_one_is_due(kind):
+    without = render(kind, context_of(kind, refund_due=0))
+    with_refund = render(kind, context_of(kind, refund_due=8850))
 
     assert "refund" not in without.text.lower() and "refund" not in without.html.lower()
-    assert "A refund of EUR 88.50 is on its way to your card" in with_refund.text
-    assert "EUR 88.50</strong> is on its way to your card" in with_refund.html
+    assert "A refund of EUR 88.50 is on its way to" in with_refund.text
+    assert "EUR 88.50</strong> is on its way to" in with_refund.html
 
 
-def test_refunded_in_full_says_the_registration_is_cancelled():
-    partial = render("refunded", make_context("refunded"))
-    full = render("refunded", make_context("refunded", amount=59000, total_refunded=59000,
-                                           fully_refunded=True))
+@pytest.mark.parametrize(("reason", "words"), [
+    ("buyer", "The person who booked your place has cancelled"),
+    ("organiser", "The conference team has cancelled"),
+    ("refunded", "has been refunded, so your registration"),
+    ("no_capacity_after_payment", "no places were left"),
+    ("paid_after_cancellation", "remains cancelled"),
+])
+def test_a_delegate_learns_why_their_place_is_cancelled(reason, words):
+    rendered = render("cancelled", context_of("cancelled", reason=reason, refund_due=0))
+
+    assert words in rendered.text and words in rendered.html
+
+
+@pytest.mark.parametrize(("reason", "words"), [
+    ("organiser", "The conference team has cancelled your order"),
+    ("no_capacity_after_payment", "not enough places were left"),
+    ("paid_after_cancellation", "remains cancelled"),
+    ("delegate", "for the Ecsite Annual Conference 2027 is cancelled."),
+])
+def test_a_buyer_learns_why_their_order_is_cancelled(reason, words):
+    rendered = render("order_cancelled", context_of("order_cancelled", reason=reason))
+
+    assert words in rendered.text and words in rendered.html
+
+
+def test_refunded_in_full_says_the_order_is_cancelled():
+    partial = render("refunded", context_of("refunded"))
+    full = render("refunded", context_of("refunded", amount=118000, total_refunded=118000,
+                                         fully_refunded=True))
 
     assert "cancelled" not in partial.text
-    assert "Your registration is cancelled." in full.text
-    assert "Your registration is cancelled." in full.html
-    assert "EUR 590.00" in full.subject
+    assert "Your order is cancelled." in full.text
+    assert "Your order is cancelled." in full.html
+    assert "EUR 1,180.00" in full.subject
 
 
 def test_refunded_after_an_earlier_refund_states_the_total():
-    rendered = render("refunded", make_context("refunded", total_refunded=17700))
+    rendered = render("refunded", context_of("refunded", total_refunded=17700))
 
     assert "In total, EUR 177.00 has been refunded" in rendered.text
 
 
 def test_subject_is_not_html_escaped():
-    context = make_context("e_ticket")
-    context["conference"]["name"] = "Ecsite <Annual> & Conference"
+    context = context_of("e_ticket")
+    context["conference"] = {**context["conference"], "name": "Ecsite <Annual> & Conference"}
 
     rendered = render("e_ticket", context)
 
@@ -165,11 +237,11 @@ def test_subject_is_not_html_escaped():
 
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError):
-        render("welcome_pack", make_context("e_ticket"))
+        render("welcome_pack", context_of("e_ticket"))
 
 
 def test_a_missing_value_is_an_error():
-    context = make_context("payment_failed")
+    context = context_of("payment_failed")
     del context["event"]["reason"]
 
     with pytest.raises(UndefinedError):
@@ -180,13 +252,11 @@ def test_output_is_nfc_even_from_decomposed_input():
     decomposed = unicodedata.normalize("NFD", "Żółć")
     assert decomposed != "Żółć"
 
-    rendered = render("e_ticket", make_context("e_ticket", family_name=decomposed))
+    rendered = render("e_ticket", context_of("e_ticket", family_name=decomposed))
 
     for part in (rendered.subject, rendered.text, rendered.html):
         assert unicodedata.is_normalized("NFC", part)
     assert "Łukasz Żółć" in rendered.text and "Łukasz Żółć" in rendered.html
-
-
 
 
 @pytest.mark.parametrize(("starts_on", "ends_on", "expected"), [

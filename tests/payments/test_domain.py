@@ -61,3 +61,10 @@ def test_receipt_numbers_sort_as_they_count():
     assert receipt_number("ECS27", 42) == "ECS27-R-000042"
     assert sorted(receipt_number("ECS27", n) for n in (10, 9, 100)) == [
         receipt_number("ECS27", n) for n in (9, 10, 100)]
+
+
+def test_stripe_is_asked_again_soon_and_never_less_often_than_every_5_seconds():
+    from services.payments.domain import prepare_delay
+
+    assert [prepare_delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 4.0, 5.0]
+    assert prepare_delay(50) == 5.0

@@ -36,10 +36,10 @@ def make_receipt(**changes) -> Receipt:
         organiser_name="Ecsite AISBL",
         organiser_address="Avenue Louise 89/7\n1050 Brussels\nBelgium",
         organiser_vat_number="BE0456567898",
-        delegate_name="Łukasz Żółć",
+        buyer_name="Łukasz Żółć",
         organisation="Copernicus Science Centre",
         email="lukasz@example.org",
-        registration_reference="ECS27-7KQ3M9",
+        order_reference="ECS27-7KQ3M9",
         lines=(
             ReceiptLine("Full conference ticket (member)", 59000),
             ReceiptLine("Gala dinner", 9500),
@@ -110,8 +110,8 @@ def test_date_is_printed_in_utc():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_delegate_name_prints_exactly(name):
-    lines = lines_of(render_receipt(make_receipt(delegate_name=name)))
+def test_buyer_name_prints_exactly(name):
+    lines = lines_of(render_receipt(make_receipt(buyer_name=name)))
     assert name in lines
 
 
@@ -127,7 +127,7 @@ def test_fonts_have_glyphs_for_every_name(name):
 def test_decomposed_text_is_normalised_to_nfc():
     decomposed = unicodedata.normalize("NFD", "Łukasz Żółć")
     assert decomposed != "Łukasz Żółć"
-    lines = lines_of(render_receipt(make_receipt(delegate_name=decomposed)))
+    lines = lines_of(render_receipt(make_receipt(buyer_name=decomposed)))
     assert "Łukasz Żółć" in lines
 
 
@@ -198,7 +198,7 @@ def _fonts(page) -> list:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_font_is_embedded(name):
-    page = reader(render_receipt(make_receipt(delegate_name=name, amount_refunded=100))).pages[0]
+    page = reader(render_receipt(make_receipt(buyer_name=name, amount_refunded=100))).pages[0]
     fonts = _fonts(page)
     assert fonts
     for font in fonts:

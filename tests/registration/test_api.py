@@ -72,10 +72,11 @@ class TestRegistering:
         assert created["currency"] == "EUR"
         assert created["amount_due"] == sum(line["amount"] for line in created["price_lines"])
         assert created["vat_amount"] > 0 and created["hold_expires_at"]
-        assert created["token"] and "payment" in created
+        assert created["token"] and created["order_token"] and "payment" not in created
 
         [event] = events.wait_for("registration_created", created["id"])
-        assert event["version"] == 1 and event["source"] == "registration"
+        assert event["version"] == 2 and event["source"] == "registration"
+        assert event["data"]["order_id"] == created["order_id"]
         assert event["data"]["reference"] == created["reference"]
         assert event["data"]["delegate"]["family_name"] == "Żółć"
         assert event["data"]["amount_due"] == created["amount_due"]
@@ -114,7 +115,7 @@ class TestRegistering:
         created = register(registration, ticket_type="speaker", discount_code="speaker27",
                            add_ons=[])
         assert created["status"] == "confirmed" and created["amount_due"] == 0
-        assert created["payment"] is None and created["hold_expires_at"] is None
+        assert created["hold_expires_at"] is None
         events.wait_for("registration_confirmed", created["id"])
         assert len(events.of_type("registration_created", created["id"])) == 1
 

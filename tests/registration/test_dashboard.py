@@ -8,7 +8,7 @@ from nameko.testing.services import entrypoint_waiter
 
 from services.registration.service import RegistrationService
 from shared.events import new_event
-from tests.registration.conftest import register
+from tests.registration.conftest import delegate, register
 
 
 def rows(api, kind) -> list[dict]:
@@ -25,7 +25,7 @@ def test_figures_exports_and_attendance(start_service, registration_config, publ
                        accessibility_needs="wheelchair user", email="soren@example.dk")
     with entrypoint_waiter(container, "on_payment_succeeded"):
         publish(new_event("payment_succeeded", {
-            "registration_id": pending["id"], "payment_intent_id": "pi_1",
+            "order_id": pending["order_id"], "payment_intent_id": "pi_1",
             "amount": pending["amount_due"], "currency": "EUR"}))
     with entrypoint_waiter(container, "on_delegate_checked_in"):
         publish(new_event("delegate_checked_in", {
@@ -56,6 +56,40 @@ def test_the_newest_registrations_come_first_without_a_search(registration):
     items = registration.get("/api/admin/registrations",
                              headers=registration.as_admin()).json()["items"]
     assert [i["id"] for i in items] == [second["id"], first["id"]]
+
+
+def test_orders_come_with_their_delegates_newest_first(registration):
+    single = register(registration, email="single@example.org")
+    group = registration.post("/api/orders", json={
+        "buyer": {"name": "Zofia Księgowa", "email": "finance@example.org",
+                  "organisation": "Copernicus Science Centre", "country": "PL"},
+        "delegates": [delegate(email="one@example.org"),
+                      delegate(given_name="Agnieszka", email="two@example.org", add_ons=[])]})
+    assert group.status_code == 201, group.text
+
+    listed = registration.get("/api/admin/orders", headers=registration.as_admin()).json()
+    assert listed["total"] == 2
+    assert [o["id"] for o in listed["items"]] == [group.json()["id"], single["order_id"]]
+    assert [d["given_name"] for d in listed["items"][0]["delegates"]] == ["Łukasz", "Agnieszka"]
+    found = registration.get("/api/admin/orders", params={"q": "agnieszka"},
+                             headers=registration.as_admin()).json()
+    assert [o["id"] for o in found["items"]] == [group.json()["id"]]
+    assert registration.get("/api/admin/orders",
+                            headers=registration.as_desk()).status_code == 403
+
+
+def test_every_page_is_served_with_its_security_headers(registration):
+    for path, title in [("/", "register.title"), ("/confirmation/o-1", "confirmation.title"),
+                        ("/orders/o-1", "order.title"), ("/manage/r-1", "manage.title"),
+                        ("/admin", "admin.title")]:
+        page = registration.get(path)
+        assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+        assert f'data-t="{title}"' in page.text
+        policy = page.headers["Content-Security-Policy"]
+        assert "script-src 'self' " in policy and "'unsafe-inline'" not in policy.split(
+            "style-src")[0]
+    for asset in ("order.js", "common.js", "strings.js", "app.css"):
+        assert registration.get(f"/static/{asset}").status_code == 200
 
 
 def test_page_config_names_stripe_js(registration):

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from services.registration import domain
 from services.registration.catalog import DEFAULT_CATALOG_FILE, Catalog, load_catalog_file
 from services.registration.domain import (
     InvalidTransition,
@@ -220,3 +221,17 @@ class TestCatalog:
     def test_inconsistent_catalogs_are_refused(self, changes, message):
         with pytest.raises(ValidationError, match=message):
             make_catalog(**changes)
+
+
+class TestOrders:
+    def test_a_refund_is_split_by_share_to_the_cent(self):
+        assert domain.share_of_refund(1000, [300, 300, 400]) == [300, 300, 400]
+        assert domain.share_of_refund(1001, [1, 1, 1]) == [333, 333, 335]
+        assert sum(domain.share_of_refund(99999, [69000, 0, 41500])) == 99999
+        assert domain.share_of_refund(500, [100, 0])[1] == 0, "nothing paid, nothing back"
+        assert domain.share_of_refund(0, [0, 0]) == [0, 0]
+
+    def test_a_refusal_names_the_delegate_it_is_about(self):
+        refused = domain.Refused("add_ons[1]", "sold_out", "Full.")
+        assert refused.within("delegates[2]").field == "delegates[2].add_ons[1]"
+        assert domain.Refused(None, "x", "y").within("delegates[0]").field == "delegates[0]"

@@ -71,3 +71,38 @@ def test_no_limit_is_exceeded(two_instances, postgres_url):
         assert connection.scalar(select(func.count()).select_from(RegistrationAddOn)) == 3
     engine.dispose()
     assert apis[1].get("/api/catalog").json()["remaining"] == 0
+
+
+def race_orders(apis, orders):
+    """Send every order at once, alternating between instances."""
+    pool = eventlet.GreenPool(len(orders))
+    return list(pool.imap(
+        lambda job: apis[job[0] % len(apis)].post("/api/orders", json=job[1]),
+        enumerate(orders)))
+
+
+def order_of(delegates, n):
+    return {"buyer": {"name": f"Buyer {n}", "email": f"buyer{n}@example.org",
+                      "organisation": "Universeum", "country": "SE"}, "delegates": delegates}
+
+
+def test_orders_of_three_take_the_last_seats_all_or_nothing(two_instances, postgres_url):
+    apis = two_instances
+    wave = [order_of([delegate(email=f"ws{n}-{i}@example.org", add_ons=[WORKSHOP])
+                      for i in range(3)], n) for n in range(10)]
+    created, refused = created_and_refused(race_orders(apis, wave))
+    assert len(created) == 1, "4 full tickets and a workshop of 3: one order of three"
+    assert refused == {(409, "sold_out", "delegates[0].ticket_type"): 9}
+
+    wave = [order_of([delegate(email=f"day{n}-{i}@example.org", ticket_type="day-friday",
+                               add_ons=[]) for i in range(3)], n) for n in range(10)]
+    created, refused = created_and_refused(race_orders(apis, wave))
+    assert len(created) == 1, "6 seats in the conference, 3 already taken"
+    assert refused == {(409, "conference_full", "delegates[0].ticket_type"): 9}
+
+    engine = create_engine(postgres_url)
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Registration)) == 6
+        assert connection.scalar(select(func.count()).select_from(RegistrationAddOn)) == 3
+    engine.dispose()
+    assert apis[0].get("/api/catalog").json()["remaining"] == 0

@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from services.registration import operations
+from services.registration import booking
 from services.registration.catalog import load_catalog_file
 from services.registration.domain import HOLDS_SEATS, limits_taken
-from services.registration.models import Base, Limit, Registration
+from services.registration.models import Limit, Registration
 from services.registration.service import RegistrationService
-from shared.db import UnitOfWork, make_engine, migrate
+from shared.db import UnitOfWork, make_engine, migrate, migrations
 from shared.events import new_event
 from tests.conftest import make_config, wait_until
 from tests.registration.conftest import delegate, register
@@ -48,7 +48,7 @@ def test_every_move_keeps_the_limits_equal_to_a_recount(sale, sqlite_url, listen
     events = listen("registration")
     paid = register(sale, discount_code="NEWCOMER15", add_ons=["gala-dinner", "ws-evaluation"])
     publish(new_event("payment_succeeded", {
-        "registration_id": paid["id"], "payment_intent_id": "pi_1",
+        "order_id": paid["order_id"], "payment_intent_id": "pi_1",
         "amount": paid["amount_due"], "currency": "EUR"}))
     events.wait_for("registration_confirmed", paid["id"])
     assert_limits_match(sqlite_url)
@@ -58,7 +58,7 @@ def test_every_move_keeps_the_limits_equal_to_a_recount(sale, sqlite_url, listen
     assert_limits_match(sqlite_url)
 
     publish(new_event("payment_succeeded", {
-        "registration_id": expiring["id"], "payment_intent_id": "pi_2",
+        "order_id": expiring["order_id"], "payment_intent_id": "pi_2",
         "amount": expiring["amount_due"], "currency": "EUR"}))
     events.wait_for("registration_confirmed", expiring["id"])
     assert_limits_match(sqlite_url)
@@ -70,7 +70,7 @@ def test_every_move_keeps_the_limits_equal_to_a_recount(sale, sqlite_url, listen
     sale.post(f"/api/registrations/{paid['id']}/cancel", json={},
               headers={"X-Registration-Token": paid["token"]})
     publish(new_event("payment_refunded", {
-        "registration_id": expiring["id"], "payment_intent_id": "pi_2", "currency": "EUR",
+        "order_id": expiring["order_id"], "payment_intent_id": "pi_2", "currency": "EUR",
         "refund_id": "re_1", "amount": expiring["amount_due"],
         "total_refunded": expiring["amount_due"], "fully_refunded": True}))
     events.wait_for("registration_cancelled", expiring["id"])
@@ -80,7 +80,7 @@ def test_every_move_keeps_the_limits_equal_to_a_recount(sale, sqlite_url, listen
 
 def test_a_reference_drawn_twice_is_drawn_again(registration, monkeypatch):
     drawn = iter(["ECS27-SAME22", "ECS27-SAME22", "ECS27-OTHER3"])
-    monkeypatch.setattr(operations, "new_reference", lambda prefix: next(drawn))
+    monkeypatch.setattr(booking, "new_reference", lambda prefix: next(drawn))
     first = register(registration)
     second = register(registration, email="second@example.org")
     assert (first["reference"], second["reference"]) == ("ECS27-SAME22", "ECS27-OTHER3")
@@ -90,7 +90,7 @@ class TestCatalogChanges:
     @pytest.fixture
     def unit(self, sqlite_url):
         engine = make_engine(sqlite_url)
-        migrate(engine, Base.metadata, seed=operations.seed)
+        migrate(engine, migrations("registration"), seed=booking.seed)
         session = Session(engine)
         yield UnitOfWork(session, "test", lambda: None)
         session.close()
@@ -100,7 +100,7 @@ class TestCatalogChanges:
         catalog = load_catalog_file()
         smaller = catalog.model_copy(update={"conference": catalog.conference.model_copy(
             update={"capacity": 1})})
-        operations.load_catalog(unit, smaller, "smaller.yaml")
+        booking.load_catalog(unit, smaller, "smaller.yaml")
         limit = unit.session.get(Limit, "conference")
         assert (limit.capacity, limit.held) == (1, 0)
 
@@ -111,13 +111,13 @@ class TestCatalogChanges:
         without_gala = catalog.model_copy(update={"add_ons": tuple(
             a for a in catalog.add_ons if a.code != "gala-dinner")})
         with pytest.raises(ValueError, match="add_on:gala-dinner"):
-            operations.load_catalog(unit, without_gala, "no-gala.yaml")
+            booking.load_catalog(unit, without_gala, "no-gala.yaml")
 
     def test_an_unheld_add_on_can_be_dropped(self, unit):
         catalog = load_catalog_file()
         without_gala = catalog.model_copy(update={"add_ons": tuple(
             a for a in catalog.add_ons if a.code != "gala-dinner")})
-        operations.load_catalog(unit, without_gala, "no-gala.yaml")
+        booking.load_catalog(unit, without_gala, "no-gala.yaml")
         assert unit.session.get(Limit, "add_on:gala-dinner") is None
 
 
@@ -125,7 +125,7 @@ def test_catalog_changes_reach_a_running_service(registration, registration_conf
     engine = create_engine(registration_config["DATABASE_URL"])
     catalog = load_catalog_file()
     with Session(engine) as session:
-        operations.load_catalog(UnitOfWork(session, "test", lambda: None), catalog.model_copy(
+        booking.load_catalog(UnitOfWork(session, "test", lambda: None), catalog.model_copy(
             update={"conference": catalog.conference.model_copy(update={"capacity": 1})}),
             "smaller.yaml")
     engine.dispose()

@@ -11,7 +11,7 @@ from tests.registration.conftest import delegate, register
 
 def payment_succeeded(registration, amount=None, intent="pi_test_1"):
     return new_event("payment_succeeded", {
-        "registration_id": registration["id"], "payment_intent_id": intent,
+        "order_id": registration["order_id"], "payment_intent_id": intent,
         "amount": registration["amount_due"] if amount is None else amount, "currency": "EUR"})
 
 
@@ -64,7 +64,7 @@ class TestPayments:
         wait_for_status(api, created, "confirmed")
         with entrypoint_waiter(container, "on_payment_failed", timeout=10):
             publish(new_event("payment_failed", {
-                "registration_id": created["id"], "payment_intent_id": "pi_late",
+                "order_id": created["order_id"], "payment_intent_id": "pi_late",
                 "amount": 1, "currency": "EUR", "reason": "card_declined"}))
         seen = status_of(api, created)
         assert seen["status"] == "confirmed" and seen["last_payment_error"] is None
@@ -72,7 +72,7 @@ class TestPayments:
     def test_a_failed_payment_keeps_the_hold_and_says_why(self, registration, publish):
         created = register(registration)
         publish(new_event("payment_failed", {
-            "registration_id": created["id"], "payment_intent_id": "pi_1",
+            "order_id": created["order_id"], "payment_intent_id": "pi_1",
             "amount": created["amount_due"], "currency": "EUR", "reason": "card_declined"}))
         seen = wait_until(lambda: (s := status_of(registration, created))["last_payment_error"]
                           and s)
@@ -86,7 +86,7 @@ class TestPayments:
         created = register(registration)
         publish(payment_succeeded(created))
         wait_for_status(registration, created, "confirmed")
-        refund = {"registration_id": created["id"], "payment_intent_id": "pi_test_1",
+        refund = {"order_id": created["order_id"], "payment_intent_id": "pi_test_1",
                   "currency": "EUR", "refund_id": "re_1", "amount": 1000,
                   "total_refunded": 1000, "fully_refunded": False}
         publish(new_event("payment_refunded", refund))

@@ -63,20 +63,22 @@ def test_events_committed_while_the_broker_is_down_arrive_when_it_is_back(
     created = response.json()
     broker_down.start()
 
+    found = []
+
     def received() -> list[dict]:
         with Connection(amqp_uri) as connection:
             bound = queue.bind(connection.default_channel)
-            found = []
             while (message := bound.get(no_ack=True)) is not None:
                 found.append(message.payload)
-            return found
+            return len(found) >= 2 and found
 
-    events = wait_until(received, timeout=60, message="the event held in the outbox")
-    assert [(e["type"], e["data"]["registration_id"]) for e in events] == [
-        ("registration_created", created["id"])]
+    events = wait_until(received, timeout=60, message="the events held in the outbox")
+    assert [(e["type"], e["data"].get("registration_id", e["data"]["order_id"]))
+            for e in events] == [("order_placed", created["order_id"]),
+                                 ("registration_created", created["id"])]
 
     publish(new_event("payment_succeeded", {
-        "registration_id": created["id"], "payment_intent_id": "pi_after_restart",
+        "order_id": created["order_id"], "payment_intent_id": "pi_after_restart",
         "amount": created["amount_due"], "currency": "EUR"}))
     wait_until(lambda: api.get(f"/api/registrations/{created['id']}", headers={
         "X-Registration-Token": created["token"]}).json()["status"] == "confirmed",

@@ -4,12 +4,11 @@ when the relaying process is killed."""
 from collections import Counter
 
 import pytest
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.registration.models import Base
-from services.registration.operations import seed
-from shared.db import OutboxEvent, UnitOfWork, make_engine, migrate
+from services.registration.booking import seed
+from shared.db import MessagingBase, OutboxEvent, UnitOfWork, make_engine, migrate, migrations
 from shared.events import RegistrationData
 from shared.outbox import OutboxRelay
 from tests.conftest import wait_until
@@ -17,17 +16,23 @@ from tests.conftest import wait_until
 
 def registration_data(n: int) -> RegistrationData:
     return RegistrationData(
-        registration_id=f"00000000-0000-4000-8000-{n:012d}", reference=f"ECS27-{n:06d}",
+        registration_id=f"00000000-0000-4000-8000-{n:012d}",
+        order_id=f"00000000-0000-4000-9000-{n:012d}", reference=f"ECS27-{n:06d}",
         status="pending_payment", ticket_type="full", ticket_type_name="Full conference",
         role="delegate", add_ons=[], amount_due=99000, vat_amount=20120, currency="EUR",
         delegate={"given_name": "Łukasz", "family_name": "Żółć", "organisation": "CSC",
-                  "country": "PL", "email": f"d{n}@example.org"})
+                  "country": "PL", "email": f"d{n}@example.org"},
+        conference={"name": "Ecsite Annual Conference 2027", "starts_on": "2027-06-10",
+                    "ends_on": "2027-06-12", "venue": "Tampere Hall", "timezone":
+                    "Europe/Helsinki", "name_changes_until": "2027-06-03", "organiser": {
+                        "name": "Ecsite", "address": "Avenue Louise 89/7, 1050 Brussels",
+                        "vat_number": "BE0459164560"}})
 
 
 @pytest.fixture
 def sessions(sqlite_url):
     engine = make_engine(sqlite_url)
-    migrate(engine, MetaData())
+    MessagingBase.metadata.create_all(engine)
     yield sessionmaker(engine, expire_on_commit=False)
     engine.dispose()
 
@@ -72,7 +77,7 @@ def test_a_killed_relay_loses_nothing(sqlite_url, amqp_uri, listen, service_proc
     restarted: every event arrives (some perhaps twice), and all are marked published."""
     total = 2000
     engine = make_engine(sqlite_url)
-    migrate(engine, Base.metadata, seed=seed)
+    migrate(engine, migrations("registration"), seed=seed)
     write_events(sessionmaker(engine), total)
     events = listen("registration")
     env = {"AMQP_URI": amqp_uri, "REGISTRATION_DATABASE_URL": sqlite_url}

@@ -1,5 +1,6 @@
-// The organisers' dashboard: counts, revenue, capacity left, recent registrations with
-// search, and the CSV exports. The admin token is asked once and kept for this tab.
+// The organisers' dashboard: counts, revenue, capacity left, the newest orders with their
+// delegates and search, and the CSV exports. The admin token is asked once and kept for
+// this tab.
 "use strict";
 
 const ADMIN_KEY = "adminToken";
@@ -52,22 +53,42 @@ function showStats(stats) {
     ...cells([row.held, true], [row.capacity, true], [row.remaining, true]))));
 }
 
-function showRegistrations(page, query) {
-  $("found").textContent = query ? t("admin.found", { total: page.total })
-    : t("admin.recent", { shown: page.items.length, total: page.total });
-  const rows = page.items.map((r) => make("tr", {},
-    ...cells([r.reference], [[r.given_name, r.family_name].filter(Boolean).join(" ")],
-      [r.organisation], [ticketNames[r.ticket_type] || r.ticket_type], [t(`statuses.${r.status}`)],
-      [money(r.amount_due, r.currency), true], [formatDateTime(r.created_at)])));
-  $("registrations").replaceChildren(...(rows.length ? rows
-    : [make("tr", {}, make("td", { colspan: 7 }, t("admin.nobody")))]));
+// Each order as a row group: the order (booking contact, how many delegates, status,
+// amount), then one row per delegate (ticket, status, share).
+function orderRows(order) {
+  const count = order.delegates.length;
+  const head = make("tr", { className: "order-row" },
+    make("th", { scope: "row" }, order.reference),
+    ...cells([order.buyer.name], [order.buyer.organisation],
+      [count === 1 ? t("admin.oneDelegate") : t("admin.delegateCount", { count })],
+      [t(`statuses.${order.status}`)], [money(order.amount_due, order.currency), true],
+      [formatDateTime(order.created_at)]));
+  const delegates = order.delegates.map((d) => make("tr", { className: "delegate-row" },
+    ...cells([d.reference], [fullName(d)], [d.organisation],
+      [ticketNames[d.ticket_type] || d.ticket_type], [t(`statuses.${d.status}`)],
+      [money(d.amount_due, order.currency), true], [""])));
+  return make("tbody", { className: "order", "data-id": order.id }, head, ...delegates);
 }
 
+function showOrders(page, query) {
+  $("found").textContent = query ? t("admin.found", { total: page.total })
+    : t("admin.recent", { shown: page.items.length, total: page.total });
+  const table = $("orders");
+  for (const body of table.querySelectorAll("tbody")) { body.remove(); }
+  table.append(...(page.items.length ? page.items.map(orderRows)
+    : [make("tbody", {}, make("tr", {}, make("td", { colspan: 7 }, t("admin.nobody"))))]));
+}
+
+// The newest search's answer wins, whatever order the answers arrive in.
+let searches = 0;
+
 async function search() {
+  searches += 1;
+  const mine = searches;
   const query = $("search").value.trim();
   const answer = await adminApi(
-    `/api/admin/registrations?q=${encodeURIComponent(query)}&limit=${RECENT}`);
-  if (answer.ok) { showRegistrations(answer.data, query); }
+    `/api/admin/orders?q=${encodeURIComponent(query)}&limit=${RECENT}`);
+  if (answer.ok && mine === searches) { showOrders(answer.data, query); }
 }
 
 async function openDashboard() {

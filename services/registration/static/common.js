@@ -1,9 +1,13 @@
 // What every page uses: STRINGS lookup, the fetch helper, errors shown by their field,
-// money and date formatting, the delegate's token, downloads, and paying by card.
+// money and date formatting, the private tokens, downloads, the refund policy, and paying
+// an order by card once payments has prepared it.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const TOKENS_KEY = "registrationTokens";
+const TOKENS_KEY = "privateTokens";
+const PREPARING_POLL_MS = 700;
+const PREPARING_SLOW_MS = 15000;
+const PREPARING_MAX_WAIT_MS = 5000;
 
 // STRINGS["a.b"] with {placeholders} filled in.
 function t(key, values = {}) {
@@ -12,10 +16,10 @@ function t(key, values = {}) {
   return template.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
 }
 
-// Elements with data-t="key" show that string.
-function translatePage() {
+// Elements with data-t="key" (in the page, or in `root`) show that string.
+function translatePage(root = document) {
   document.documentElement.lang = STRINGS.locale.split("-")[0];
-  for (const node of document.querySelectorAll("[data-t]")) {
+  for (const node of root.querySelectorAll("[data-t]")) {
     node.textContent = t(node.dataset.t);
   }
 }
@@ -52,36 +56,67 @@ function todayIso() {
   return new Date().toISOString().slice(0, 10);
 }
 
-// fetch, JSON in and out: {ok, status, data, error: {code, message, field}}.
-async function api(method, path, { body, token, bearer } = {}) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) { headers["Content-Type"] = "application/json"; }
-  if (token) { headers["X-Registration-Token"] = token; }
-  if (bearer) { headers.Authorization = `Bearer ${bearer}`; }
+function fullName(person) {
+  return [person.given_name, person.family_name].filter(Boolean).join(" ");
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => { setTimeout(resolve, ms); });
+}
+
+// The page's status line (#status, a live region).
+function say(text, tone) {
+  const status = $("status");
+  status.textContent = text;
+  status.className = `status ${tone}`;
+}
+
+// fetch, JSON in and out: {ok, status, data, error: {code, message, field}, retryAfter}
+// (retryAfter: the seconds a 202, 429 or 503 asks to wait, or null).
+async function api(method, path, { body, headers = {}, bearer } = {}) {
+  const sent = { Accept: "application/json", ...headers };
+  if (body !== undefined) { sent["Content-Type"] = "application/json"; }
+  if (bearer) { sent.Authorization = `Bearer ${bearer}`; }
   let response;
   try {
     response = await fetch(path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
     return { ok: false, status: 0, error: { code: "network", message: t("common.networkError") } };
   }
   const data = await response.json().catch(() => null);
-  if (response.ok) { return { ok: true, status: response.status, data }; }
+  const retryAfter = Number(response.headers.get("Retry-After")) || null;
+  if (response.ok) { return { ok: true, status: response.status, data, retryAfter }; }
   const error = (data && data.error) || {};
   return {
-    ok: false, status: response.status,
+    ok: false, status: response.status, retryAfter,
     error: { code: error.code, field: error.field,
              message: error.message || t("common.unexpectedError") },
   };
 }
 
+// The headers that open a buyer's order and a delegate's registration.
+const orderHeaders = (token) => ({ "X-Order-Token": token });
+const delegateHeaders = (token) => ({ "X-Registration-Token": token });
+
+// A key no other submission shares (Idempotency-Key).
+function randomKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+// A file fetched with the headers it needs, as an object URL; null if it is not there.
+async function fileUrl(path, headers) {
+  let response;
+  try { response = await fetch(path, { headers }); } catch { return null; }
+  return response.ok ? URL.createObjectURL(await response.blob()) : null;
+}
+
 // Fetch a file with the headers it needs and hand it to the browser as a download.
 async function download(path, filename, headers) {
-  let response;
-  try { response = await fetch(path, { headers }); } catch { return false; }
-  if (!response.ok) { return false; }
-  const url = URL.createObjectURL(await response.blob());
+  const url = await fileUrl(path, headers);
+  if (!url) { return false; }
   const link = make("a", { href: url, download: filename, hidden: true });
   document.body.append(link);
   link.click();
@@ -90,27 +125,52 @@ async function download(path, filename, headers) {
   return true;
 }
 
-// The delegate's private tokens, by registration id, for this tab.
-function storedToken(registrationId) {
-  return JSON.parse(sessionStorage.getItem(TOKENS_KEY) || "{}")[registrationId] || null;
+// ---- Private tokens ------------------------------------------------------------------
+// Orders' and registrations' tokens, by id, for this tab.
+
+function storedToken(id) {
+  return JSON.parse(sessionStorage.getItem(TOKENS_KEY) || "{}")[id] || null;
 }
 
-function storeToken(registrationId, token) {
+function storeToken(id, token) {
   const tokens = JSON.parse(sessionStorage.getItem(TOKENS_KEY) || "{}");
-  tokens[registrationId] = token;
+  tokens[id] = token;
   sessionStorage.setItem(TOKENS_KEY, JSON.stringify(tokens));
 }
 
-// The registration id in /confirmation/<id> or /manage/<id>.
-function registrationIdFromPath() {
+// The token arrives after '#' in a private link: keep it for this tab, drop it from the URL.
+function takeToken(id) {
+  const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromLink) {
+    storeToken(id, fromLink);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return storedToken(id);
+}
+
+// The id in /confirmation/<id>, /orders/<id> or /manage/<id>.
+function idFromPath() {
   return decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 }
 
+// A private link of this site: path#token=...
+function privateLink(path, token) {
+  return `${path}#token=${encodeURIComponent(token)}`;
+}
+
+// What a failed load of a private page says.
+function loadProblem(failed) {
+  const known = { 401: "common.noToken", 403: "common.wrongToken", 404: "common.notFound" };
+  return known[failed.status] ? t(known[failed.status]) : failed.error.message;
+}
+
 // ---- Errors shown by their field -------------------------------------------------------
-// A field "x" (or "x[3]") has its input or fieldset #x and its message #x-error.
+// A field "x" (or "x[3]") has its input or fieldset #x and its message #x-error; the API's
+// "buyer.country" and "delegates[1].email" are #buyer-country and #delegates-1-email.
 
 function fieldKey(field) {
-  return (field || "").replace(/\[\d+\]$/, "");
+  return (field || "").replace(/\[\d+\]$/, "").replace(/\[(\d+)\]/g, "-$1")
+    .replace(/\./g, "-");
 }
 
 function describedBy(node, id, add) {
@@ -156,23 +216,24 @@ function clearErrors(form) {
   summary.replaceChildren();
 }
 
-// errors: [{field, message}]; a field the form does not have goes in the summary only.
+// errors: [{field, message, inSummary?}] (inSummary: how the summary says it, the message
+// by default); a field the form does not show goes in the summary only.
 function showErrors(form, errors) {
   clearErrors(form);
   const summary = form.querySelector(".error-summary");
   const list = make("ul");
   let first = null;
-  for (const { field, message } of errors) {
+  for (const { field, message, inSummary = message } of errors) {
     const key = fieldKey(field);
-    const known = key && $(`${key}-error`) && form.contains($(key));
-    if (known) {
+    const target = key && $(key);
+    if (target && $(`${key}-error`) && form.contains(target) && target.getClientRects().length) {
       setFieldError(key, message);
       first = first || key;
-      const link = make("a", { href: `#${key}` }, message);
+      const link = make("a", { href: `#${key}` }, inSummary);
       link.addEventListener("click", (event) => { event.preventDefault(); focusField(key); });
       list.append(make("li", {}, link));
     } else {
-      list.append(make("li", {}, message));
+      list.append(make("li", {}, inSummary));
     }
   }
   const heading = errors.length === 1 ? t("common.errorSummaryOne")
@@ -186,6 +247,74 @@ function busy(button, isBusy, label) {
   button.disabled = isBusy;
   button.setAttribute("aria-busy", String(isBusy));
   button.textContent = label;
+}
+
+// ---- Countries ------------------------------------------------------------------------
+
+// <option>s for every country the server accepts ([{code, name}]), named in the page's
+// language when the browser knows the country, sorted by that name.
+function countryOptions(countries) {
+  const local = new Intl.DisplayNames([STRINGS.locale], { type: "region", fallback: "none" });
+  const named = countries.map(({ code, name }) => ({ code, name: local.of(code) || name }));
+  named.sort((a, b) => a.name.localeCompare(b.name, STRINGS.locale));
+  return named.map(({ code, name }) => make("option", { value: code }, name));
+}
+
+// ---- Prices and the refund policy -----------------------------------------------------
+
+// A table of price lines [{description, detail?, amount}] with its total, and the VAT in it
+// when `vat` is given.
+function priceTable({ lines, total, totalLabel = t("register.totalLine"), vat, rate, currency,
+                      totalId, caption }) {
+  const body = make("tbody", {}, ...lines.map((line) => make("tr", {},
+    make("th", { scope: "row" }, line.description,
+      line.detail ? make("span", { className: "line-detail" }, line.detail) : null),
+    make("td", {}, money(line.amount, currency)))));
+  const foot = make("tfoot", {},
+    make("tr", { className: "sum" }, make("th", { scope: "row" }, totalLabel),
+      make("td", { id: totalId }, money(total, currency))));
+  if (vat !== undefined) {
+    foot.append(make("tr", {}, make("th", { scope: "row" }, t("register.vatLine", { rate })),
+      make("td", {}, money(vat, currency))));
+  }
+  return make("table", { className: "lines" },
+    caption ? make("caption", { className: "visually-hidden" }, caption) : null, body, foot);
+}
+
+function policySteps(catalog) {
+  return [...catalog.conference.refund_policy].sort((a, b) => a.until.localeCompare(b.until));
+}
+
+function refundPercentToday(catalog) {
+  const today = todayIso();
+  const step = policySteps(catalog).find((s) => today <= s.until);
+  return step ? step.refund_percent : 0;
+}
+
+function refundToday(catalog, paid) {
+  return Math.round((paid * refundPercentToday(catalog)) / 100);
+}
+
+// The policy's steps as <li>s in `list`.
+function showPolicy(list, catalog) {
+  const steps = policySteps(catalog);
+  list.replaceChildren(...steps.map((step) => make("li", {},
+    t("policy.step", { date: formatDate(step.until), percent: step.refund_percent }))));
+  if (steps.length) {
+    list.append(make("li", {},
+      t("policy.after", { date: formatDate(steps[steps.length - 1].until) })));
+  }
+}
+
+// A button that opens a confirmation panel (its question focused); returns open(bool).
+function disclosure(start, panel, question) {
+  const open = (isOpen) => {
+    panel.hidden = !isOpen;
+    start.setAttribute("aria-expanded", String(isOpen));
+    (isOpen ? question : start).focus();
+  };
+  start.addEventListener("click", () => open(panel.hidden));
+  return open;
 }
 
 // ---- Stripe ---------------------------------------------------------------------------
@@ -208,18 +337,51 @@ function loadStripe() {
   return stripeLoading;
 }
 
-// A card form in `container` and a pay button that pays registration `id`:
-// a SetupIntent collects the card, then the server charges it (3-D Secure when asked).
-// `before` (optional) runs first on each try; onPaid once the payment went through or is
-// being processed.
-async function cardPayment({ id, token, container, errorHolder, button, amount, before, onPaid }) {
+// Ask `${path}/payment` until payments has prepared it (202 meanwhile, said in #payment-
+// status): the 200 answer, or the refusal as it came (nothing due, paid by the buyer).
+async function readyPayment(path, headers) {
+  const status = $("payment-status");
+  const started = Date.now();
+  for (;;) {
+    const answer = await api("GET", `${path}/payment`, { headers });
+    const retry = answer.status === 202 || answer.status === 0 || answer.status === 429
+      || answer.status >= 500;
+    if (!retry) { return answer; }
+    const text = t(Date.now() - started > PREPARING_SLOW_MS
+      ? "payment.preparingSlow" : "payment.preparing");
+    if (status.textContent !== text) { status.textContent = text; }
+    await sleep(Math.min(answer.retryAfter * 1000 || PREPARING_POLL_MS, PREPARING_MAX_WAIT_MS));
+  }
+}
+
+// Pay the order (or registration) at `path` by card, in the page's payment block:
+// #payment-status, #card-form with #card-element, #card-error and #pay. Says "preparing"
+// until payments is ready, then shows the card form; a SetupIntent collects the card, the
+// server charges it, and Stripe.js authenticates it (3-D Secure) when asked. onPaid once
+// the payment went through or is being processed; onRefused(error) when there is nothing
+// to pay here (already paid, or paid by someone else).
+async function payWhenReady({ path, headers, amount, onPaid, onRefused }) {
+  const status = $("payment-status");
+  const container = $("card-element");
+  const errorHolder = $("card-error");
+  const button = $("pay");
   const payLabel = t("card.pay", { amount });
-  busy(button, true, payLabel);
   const showError = (message) => {
     errorHolder.textContent = message;
     errorHolder.hidden = !message;
     describedBy(container, errorHolder.id, Boolean(message));
   };
+  $("card-form").hidden = true;
+  status.textContent = t("payment.preparing");
+  const ready = await readyPayment(path, headers);
+  if (!ready.ok) {
+    status.textContent = "";
+    onRefused(ready.error);
+    return;
+  }
+  status.textContent = t("payment.ready");
+  $("card-form").hidden = false;
+  busy(button, true, payLabel);
   let stripe;
   try {
     stripe = await loadStripe();
@@ -231,14 +393,11 @@ async function cardPayment({ id, token, container, errorHolder, button, amount, 
   card.mount(container);
   busy(button, false, payLabel);
 
-  const path = `/api/registrations/${encodeURIComponent(id)}`;
-
+  // A declined try has payments prepare a new intent: each try waits until it is ready.
   async function attempt() {
-    if (before) {
-      const ready = await before();
-      if (!ready.ok) { return ready.error.message; }
-    }
-    const setup = await api("POST", `${path}/card-setup`, { token });
+    const again = await readyPayment(path, headers);
+    if (!again.ok) { return again.error.message; }
+    const setup = await api("POST", `${path}/card-setup`, { headers });
     if (!setup.ok) { return setup.error.message; }
     const confirmed = await stripe.confirmCardSetup(setup.data.client_secret, {
       payment_method: { card },
@@ -246,7 +405,7 @@ async function cardPayment({ id, token, container, errorHolder, button, amount, 
     if (confirmed.error) { return confirmed.error.message || t("card.declined"); }
     const method = confirmed.setupIntent.payment_method;
     const paid = await api("POST", `${path}/pay`, {
-      token, body: { payment_method: typeof method === "string" ? method : method.id },
+      headers, body: { payment_method: typeof method === "string" ? method : method.id },
     });
     if (!paid.ok) { return paid.error.message; }
     if (paid.data.status === "declined") { return paid.data.message || t("card.declined"); }
@@ -267,26 +426,13 @@ async function cardPayment({ id, token, container, errorHolder, button, amount, 
       problem = t("common.unexpectedError");
     }
     if (problem) {
+      status.textContent = "";
       showError(problem);
       busy(button, false, payLabel);
       button.focus();
       return;
     }
+    status.textContent = t("card.paid");
     onPaid();
   });
-}
-
-// ---- Prices ---------------------------------------------------------------------------
-
-// A table of price lines [{description, amount}] with the total and the VAT in it.
-function priceTable({ lines, total, vat, rate, currency, totalId }) {
-  const body = make("tbody", {}, ...lines.map((line) => make("tr", {},
-    make("th", { scope: "row" }, line.description),
-    make("td", {}, money(line.amount, currency)))));
-  const foot = make("tfoot", {},
-    make("tr", { className: "sum" }, make("th", { scope: "row" }, t("register.totalLine")),
-      make("td", { id: totalId }, money(total, currency))),
-    make("tr", {}, make("th", { scope: "row" }, t("register.vatLine", { rate })),
-      make("td", {}, money(vat, currency))));
-  return make("table", { className: "lines" }, body, foot);
 }

@@ -1,38 +1,33 @@
-// After paying: follow the registration until the payment is confirmed (the webhook may
-// take a moment), then say what happens next.
+// After paying: follow the order until its payment is confirmed (the webhook may take a
+// moment), then say what happens next. Opened as /confirmation/<order id>#token=<order token>.
 "use strict";
 
 const POLL_MS = 1500;
 const FINAL = ["confirmed", "cancelled", "expired"];
 
-function say(text, tone) {
-  const status = $("status");
-  status.textContent = text;
-  status.className = `status ${tone}`;
-}
-
-function show(registration) {
+function show(order) {
   $("booking").hidden = false;
-  $("reference").textContent = registration.reference;
-  $("badge-name").textContent = [registration.given_name, registration.family_name]
-    .filter(Boolean).join(" ");
-  $("ticket").textContent = registration.price_lines
-    .filter((line) => line.kind === "ticket").map((line) => line.description).join(", ");
-  $("paid").textContent = money(registration.amount_paid, registration.currency);
+  $("reference").textContent = order.reference;
+  $("delegates").replaceChildren(...order.delegates.map((delegate) => make("li", {},
+    `${fullName(delegate)} · `,
+    delegate.price_lines.filter((line) => line.kind === "ticket")
+      .map((line) => line.description).join(", "))));
+  $("paid").textContent = money(order.amount_paid, order.currency);
 }
 
 async function follow(id, token) {
-  const answer = await api("GET", `/api/registrations/${encodeURIComponent(id)}`, { token });
+  const answer = await api("GET", `/api/orders/${encodeURIComponent(id)}`,
+    { headers: orderHeaders(token) });
   if (!answer.ok && answer.status !== 0) {
-    say(answer.status === 404 ? t("common.notFound") : t("common.wrongToken"), "bad");
+    say(loadProblem(answer), "bad");
     return;
   }
   if (answer.ok) {
-    const registration = answer.data;
-    show(registration);
-    if (FINAL.includes(registration.status)) {
-      const confirmed = registration.status === "confirmed";
-      say(t(`confirmation.${registration.status}`), confirmed ? "ok" : "bad");
+    const order = answer.data;
+    show(order);
+    if (FINAL.includes(order.status)) {
+      const confirmed = order.status === "confirmed";
+      say(t(`confirmation.${order.status}`), confirmed ? "ok" : "bad");
       $("next").hidden = !confirmed;
       return;
     }
@@ -43,11 +38,11 @@ async function follow(id, token) {
 
 document.addEventListener("DOMContentLoaded", () => {
   translatePage();
-  const id = registrationIdFromPath();
-  const token = storedToken(id);
+  const id = idFromPath();
+  const token = takeToken(id);
   if (!token) { say(t("common.noToken"), "bad"); return; }
-  const link = $("manage-link");
-  link.href = `/manage/${encodeURIComponent(id)}`;
+  const link = $("order-link");
+  link.href = privateLink(`/orders/${encodeURIComponent(id)}`, token);
   link.hidden = false;
   follow(id, token);
 });

@@ -1,57 +1,31 @@
 // The delegate's own booking, opened with the private link from their emails
-// (/manage/<id>#token=...): status, receipt, paying what is due, fixing the badge name,
-// and cancelling within the refund policy.
+// (/manage/<id>#token=...): status, the e-ticket's QR code, fixing the badge name, and,
+// when the delegate booked and pays for themselves, the receipt, paying what is due and
+// cancelling within the refund policy. In a group order the buyer pays and cancels (on
+// the order page).
 "use strict";
 
 const CHANGEABLE = ["pending_payment", "confirmed"];
 const BADGE_FIELDS = ["given_name", "family_name", "pronouns", "organisation"];
+const POLL_MS = 1500;
 
 let registration = null;
 let catalog = null;
 let token = null;
 
-function say(text, tone) {
-  const status = $("status");
-  status.textContent = text;
-  status.className = `status ${tone}`;
-}
-
-// The token arrives after '#' in the emailed link: keep it for this tab, drop it from the URL.
-function takeToken(id) {
-  const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
-  if (fromLink) {
-    storeToken(id, fromLink);
-    history.replaceState(null, "", location.pathname + location.search);
-  }
-  return storedToken(id);
-}
+const registrationPath = () => `/api/registrations/${encodeURIComponent(registration.id)}`;
 
 function addOnNames(codes) {
   const names = Object.fromEntries(catalog.add_ons.map((addOn) => [addOn.code, addOn.name]));
   return codes.map((code) => names[code] || code);
 }
 
-function policySteps() {
-  return [...catalog.conference.refund_policy].sort((a, b) => a.until.localeCompare(b.until));
-}
-
-function refundPercentToday() {
-  const today = todayIso();
-  const step = policySteps().find((s) => today <= s.until);
-  return step ? step.refund_percent : 0;
-}
-
-function showPolicy() {
-  const steps = policySteps();
-  $("policy").replaceChildren(...steps.map((step) => make("li", {},
-    t("manage.policyStep", { date: formatDate(step.until), percent: step.refund_percent }))));
-  if (steps.length) {
-    $("policy").append(make("li", {},
-      t("manage.policyAfter", { date: formatDate(steps[steps.length - 1].until) })));
-  }
-  const refund = Math.round((registration.amount_paid * refundPercentToday()) / 100);
+function showPolicyAndRefund() {
+  showPolicy($("policy"), catalog);
+  const paid = registration.amount_paid - registration.amount_refunded;
   $("refund-now").textContent = registration.amount_paid
-    ? t("manage.refundNow", { amount: money(refund, registration.currency) }) : "";
+    ? t("policy.refundNow", { amount: money(refundToday(catalog, paid), registration.currency) })
+    : "";
 }
 
 function showBooking() {
@@ -62,15 +36,37 @@ function showBooking() {
   $("ticket").textContent = r.price_lines.filter((line) => line.kind === "ticket")
     .map((line) => line.description).join(", ");
   $("add-ons").textContent = r.add_ons.length
-    ? addOnNames(r.add_ons).join("; ") : t("manage.noAddOns");
+    ? addOnNames(r.add_ons).join("; ") : t("common.none");
   $("amount-paid").textContent = money(r.amount_paid, r.currency);
   $("amount-refunded").textContent = money(r.amount_refunded, r.currency);
-  $("receipt").hidden = !r.amount_paid;
+  $("paid-by").hidden = !r.paid_by_buyer;
+  $("paid-by").textContent = r.paid_by_buyer
+    ? t("payment.paidByBuyer", { organisation: r.buyer_organisation }) : "";
+  $("receipt").hidden = r.paid_by_buyer || !r.amount_paid;
   const changeable = CHANGEABLE.includes(r.status);
   $("badge").hidden = !changeable;
-  $("cancel").hidden = !changeable;
-  if (changeable) { showPolicy(); }
+  $("cancel").hidden = !changeable || r.paid_by_buyer;
+  if (changeable && !r.paid_by_buyer) { showPolicyAndRefund(); }
+  showTicket();
   say(t(`statuses.${r.status}`), { confirmed: "ok", pending_payment: "warn" }[r.status] || "bad");
+}
+
+// A confirmed booking's e-ticket: its QR code, fetched once, with who and what it admits.
+async function showTicket() {
+  const r = registration;
+  const confirmed = r.status === "confirmed";
+  $("e-ticket").hidden = !confirmed;
+  $("ticket-caption").textContent = t("manage.ticketCaption", {
+    name: fullName(r), reference: r.reference, ticket: $("ticket").textContent });
+  const image = $("ticket-qr");
+  if (!confirmed || image.src) { return; }
+  const url = await fileUrl(`${registrationPath()}/ticket.svg`, delegateHeaders(token));
+  $("ticket-error").textContent = url ? "" : t("manage.ticketFailed");
+  $("ticket-error").hidden = Boolean(url);
+  if (url) {
+    image.alt = t("manage.ticketAlt", { reference: r.reference });
+    image.src = url;
+  }
 }
 
 function fillBadgeForm() {
@@ -83,23 +79,39 @@ function fillBadgeForm() {
     { date: formatDate(until) });
 }
 
+// Paid: follow the registration here until the payment's confirmation arrives.
+async function followPayment() {
+  const answer = await api("GET", registrationPath(), { headers: delegateHeaders(token) });
+  if (answer.ok && answer.data.status !== "pending_payment") {
+    registration = answer.data;
+    $("payment").hidden = true;
+    showBooking();
+    return;
+  }
+  say(t("manage.paymentReceived"), "warn");
+  setTimeout(followPayment, POLL_MS);
+}
+
 function showPayment() {
   const r = registration;
-  if (r.status !== "pending_payment" || !r.amount_due) { return; }
+  if (r.paid_by_buyer || r.status !== "pending_payment" || !r.amount_due) { return; }
   $("payment").hidden = false;
   $("amount-due").textContent = t("manage.amountDue", { amount: money(r.amount_due, r.currency) });
   $("hold-until").textContent = r.hold_expires_at
     ? t("manage.holdUntil", { time: formatDateTime(r.hold_expires_at) }) : "";
   $("last-payment-error").textContent = r.last_payment_error
     ? t("manage.lastPaymentError", { reason: r.last_payment_error }) : "";
-  const path = `/api/registrations/${encodeURIComponent(r.id)}`;
-  cardPayment({
-    id: r.id, token, container: $("card-element"), errorHolder: $("card-error"),
-    button: $("pay"), amount: money(r.amount_due, r.currency),
-    before: () => api("POST", `${path}/payment`, { token }),
-    onPaid: () => {
-      $("pay-status").textContent = t("card.paid");
-      location.assign(`/confirmation/${encodeURIComponent(r.id)}`);
+  payWhenReady({
+    path: registrationPath(), headers: delegateHeaders(token),
+    amount: money(r.amount_due, r.currency),
+    onPaid: followPayment,
+    onRefused: (error) => {
+      $("payment").hidden = true;
+      if (error.code === "nothing_due") {
+        followPayment();
+      } else {
+        say(error.message, "bad");
+      }
     },
   });
 }
@@ -114,27 +126,21 @@ async function saveBadge(event) {
   if (problems.length) { showErrors(form, problems); return; }
   clearErrors(form);
   busy($("save"), true, t("manage.saving"));
-  const answer = await api("PATCH", `/api/registrations/${encodeURIComponent(registration.id)}`,
-    { token, body });
+  const answer = await api("PATCH", registrationPath(), { headers: delegateHeaders(token), body });
   busy($("save"), false, t("manage.save"));
   if (!answer.ok) { showErrors(form, [answer.error]); return; }
   registration = answer.data;
   fillBadgeForm();
+  showTicket();
   $("save-status").textContent = t("manage.saved");
-}
-
-function askToCancel(open) {
-  $("cancel-confirm").hidden = !open;
-  $("cancel-start").setAttribute("aria-expanded", String(open));
-  if (open) { $("cancel-question").focus(); } else { $("cancel-start").focus(); }
 }
 
 async function cancelBooking() {
   const error = $("cancel-error");
   error.hidden = true;
   busy($("cancel-yes"), true, t("manage.cancelling"));
-  const path = `/api/registrations/${encodeURIComponent(registration.id)}/cancel`;
-  const answer = await api("POST", path, { token });
+  const answer = await api("POST", `${registrationPath()}/cancel`,
+    { headers: delegateHeaders(token) });
   busy($("cancel-yes"), false, t("manage.confirmCancel"));
   if (!answer.ok) {
     error.textContent = answer.error.message;
@@ -149,25 +155,24 @@ async function cancelBooking() {
 }
 
 async function downloadReceipt() {
-  const ok = await download(`/api/registrations/${encodeURIComponent(registration.id)}/receipt.pdf`,
-    `receipt-${registration.reference}.pdf`, { "X-Registration-Token": token });
+  const ok = await download(`${registrationPath()}/receipt.pdf`,
+    `receipt-${registration.reference}.pdf`, delegateHeaders(token));
   $("receipt-error").textContent = ok ? "" : t("manage.receiptFailed");
   $("receipt-error").hidden = ok;
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
   translatePage();
-  const id = registrationIdFromPath();
+  const id = idFromPath();
   token = takeToken(id);
   if (!token) { say(t("common.noToken"), "bad"); return; }
   const [answer, catalogAnswer] = await Promise.all([
-    api("GET", `/api/registrations/${encodeURIComponent(id)}`, { token }),
+    api("GET", `/api/registrations/${encodeURIComponent(id)}`,
+      { headers: delegateHeaders(token) }),
     api("GET", "/api/catalog"),
   ]);
   if (!answer.ok || !catalogAnswer.ok) {
-    const failed = answer.ok ? catalogAnswer : answer;
-    const known = { 403: "common.wrongToken", 404: "common.notFound" }[failed.status];
-    say(known ? t(known) : failed.error.message, "bad");
+    say(loadProblem(answer.ok ? catalogAnswer : answer), "bad");
     return;
   }
   registration = answer.data;
@@ -178,7 +183,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   showPayment();
   $("badge-form").addEventListener("submit", saveBadge);
   $("receipt").addEventListener("click", downloadReceipt);
-  $("cancel-start").addEventListener("click", () => askToCancel($("cancel-confirm").hidden));
-  $("cancel-no").addEventListener("click", () => askToCancel(false));
+  const open = disclosure($("cancel-start"), $("cancel-confirm"), $("cancel-question"));
+  $("cancel-no").addEventListener("click", () => open(false));
   $("cancel-yes").addEventListener("click", cancelBooking);
 });

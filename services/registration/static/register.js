@@ -1,20 +1,39 @@
-// The registration page: the catalog with prices and what is left, the form checked in
-// the page and by the server, an estimated total, then paying by card.
+// The registration page: one order books one or several delegates (the catalog's prices
+// and what is left shown for each), the booking contact and billing details, an estimate
+// per delegate and for the order, checked in the page and by the server; then, once
+// payments has prepared it, paying the order by card.
 "use strict";
 
-const OPTIONAL_FIELDS = ["family_name", "pronouns", "dietary_needs", "accessibility_needs",
-  "member_code", "discount_code", "billing_address", "billing_vat_number", "purchase_order"];
+const MAX_DELEGATES = 50;
+const DELEGATE_TEXT = ["given_name", "organisation", "country", "email"];
+const DELEGATE_OPTIONAL = ["family_name", "pronouns", "dietary_needs", "accessibility_needs",
+  "member_code", "discount_code"];
+const BUYER_OPTIONAL = ["billing_address", "vat_number", "purchase_order"];
+// What the booking contact takes from delegate 1 when they are the same person.
+const BUYER_FROM_DELEGATE = { "buyer.name": "given_name", "buyer.email": "email",
+  "buyer.organisation": "organisation", "buyer.country": "country" };
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 let catalog = null;
+let countries = [];
+let delegatesMade = 0;
+// The form content last sent without a definitive answer, and its Idempotency-Key: sending
+// the same content again re-uses the key, so that a retry never books twice.
+let submission = null;
 
-function chosenTicket() {
-  const checked = document.querySelector('input[name="ticket_type"]:checked');
+const sections = () => [...document.querySelectorAll("#delegates .delegate")];
+const field = (section, name) => $(`${section.dataset.uid}-${name}`);
+const buyerIsDelegate = () => $("buyer-is-delegate").checked;
+
+// ---- One delegate's section -----------------------------------------------------------
+
+function chosenTicket(section) {
+  const checked = section.querySelector(".ticket-choices input:checked");
   return checked && catalog.ticket_types.find((ticket) => ticket.code === checked.value);
 }
 
-function chosenAddOns() {
-  return [...document.querySelectorAll('input[name="add_ons"]:checked')]
+function chosenAddOns(section) {
+  return [...section.querySelectorAll(".add-on-choices input:checked")]
     .map((input) => catalog.add_ons.find((addOn) => addOn.code === input.value));
 }
 
@@ -56,29 +75,30 @@ function choice(type, name, code, title, details, disabled, checked) {
     make("p", { className: "details", id: `${id}-details` }, ...details));
 }
 
-// Draw the ticket types and add-ons, keeping what is chosen.
-function renderChoices() {
-  const ticketWas = chosenTicket();
-  const addOnsWere = new Set(chosenAddOns().map((addOn) => addOn.code));
-  $("ticket-choices").replaceChildren(...catalog.ticket_types.map((ticket) => choice(
-    "radio", "ticket_type", ticket.code, ticket.name, ticketDetails(ticket),
-    ticket.remaining <= 0, ticketWas && ticketWas.code === ticket.code && ticket.remaining > 0)));
-  $("add-on-choices").replaceChildren(...catalog.add_ons.map((addOn) => choice(
-    "checkbox", "add_ons", addOn.code, addOn.name,
-    [make("span", {}, money(addOn.price)),
-     make("span", { className: addOn.remaining > 0 ? "left" : "left none" },
-       leftText(addOn.remaining)),
-     make("span", { className: "not-for", hidden: true }, t("register.notWithTicket"))],
-    addOn.remaining <= 0, addOnsWere.has(addOn.code) && addOn.remaining > 0)));
-  $("places-left").textContent = t("register.placesLeft", { count: catalog.remaining });
-  fitAddOnsToTicket();
+// Draw a delegate's ticket types and add-ons, keeping what is chosen and still available.
+function renderChoices(section) {
+  const uid = section.dataset.uid;
+  const ticketWas = chosenTicket(section);
+  const addOnsWere = new Set(chosenAddOns(section).map((addOn) => addOn.code));
+  section.querySelector(".ticket-choices").replaceChildren(...catalog.ticket_types.map(
+    (ticket) => choice("radio", `${uid}-ticket_type`, ticket.code, ticket.name,
+      ticketDetails(ticket), ticket.remaining <= 0,
+      ticketWas && ticketWas.code === ticket.code && ticket.remaining > 0)));
+  section.querySelector(".add-on-choices").replaceChildren(...catalog.add_ons.map(
+    (addOn) => choice("checkbox", `${uid}-add_ons`, addOn.code, addOn.name,
+      [make("span", {}, money(addOn.price)),
+       make("span", { className: addOn.remaining > 0 ? "left" : "left none" },
+         leftText(addOn.remaining)),
+       make("span", { className: "not-for", hidden: true }, t("register.notWithTicket"))],
+      addOn.remaining <= 0, addOnsWere.has(addOn.code) && addOn.remaining > 0)));
+  fitAddOnsToTicket(section);
 }
 
 // Add-ons limited to some ticket types cannot be chosen with the others.
-function fitAddOnsToTicket() {
-  const ticket = chosenTicket();
+function fitAddOnsToTicket(section) {
+  const ticket = chosenTicket(section);
   for (const addOn of catalog.add_ons) {
-    const input = $(`add_ons-${addOn.code}`);
+    const input = $(`${section.dataset.uid}-add_ons-${addOn.code}`);
     const excluded = Boolean(ticket && addOn.ticket_types
                              && !addOn.ticket_types.includes(ticket.code));
     input.disabled = excluded || addOn.remaining <= 0;
@@ -87,13 +107,77 @@ function fitAddOnsToTicket() {
   }
 }
 
-function showEstimate() {
-  const ticket = chosenTicket();
-  if (!ticket) {
-    $("estimate").replaceChildren(make("p", {}, t("register.noTicketYet")));
-    return;
+// The template's "P-" ids, and the labels and descriptions pointing at them, made unique.
+function delegateSection() {
+  delegatesMade += 1;
+  const uid = `d${delegatesMade}`;
+  const fragment = $("delegate-template").content.cloneNode(true);
+  const pointers = ["id", "for", "aria-describedby", "aria-labelledby"];
+  for (const node of fragment.querySelectorAll(pointers.map((name) => `[${name}]`).join())) {
+    for (const name of pointers) {
+      const value = node.getAttribute(name);
+      if (value) { node.setAttribute(name, value.replace(/\bP-/g, `${uid}-`)); }
+    }
   }
-  const member = $("member_code").value.trim() !== "";
+  translatePage(fragment);
+  const section = fragment.querySelector(".delegate");
+  section.dataset.uid = uid;
+  section.id = uid;
+  section.querySelector("select").append(...countries.map((option) => option.cloneNode(true)));
+  section.querySelector(".remove-delegate")
+    .addEventListener("click", () => removeDelegate(section));
+  return section;
+}
+
+// Headings and remove buttons say each delegate's number; delegate 1 stays.
+function numberDelegates() {
+  const all = sections();
+  all.forEach((section, index) => {
+    const number = index + 1;
+    section.querySelector("h2").textContent = t("register.delegateHeading", { number });
+    const remove = section.querySelector(".remove-delegate");
+    remove.textContent = t("register.removeDelegate", { number });
+    remove.hidden = index === 0;
+  });
+  $("add-delegate").disabled = all.length >= MAX_DELEGATES;
+}
+
+function addDelegate() {
+  const first = sections()[0];
+  const section = delegateSection();
+  for (const control of section.querySelectorAll("[autocomplete]")) {
+    control.setAttribute("autocomplete", "off");  // the browser's autofill is about oneself
+  }
+  const from = (name) => field(first, name).value
+    || (buyerIsDelegate() ? "" : $(`buyer-${name}`).value);
+  $("delegates").append(section);
+  renderChoices(section);
+  field(section, "organisation").value = from("organisation");
+  field(section, "country").value = from("country");
+  numberDelegates();
+  showEstimate();
+  const number = sections().length;
+  $("delegates-status").textContent = [t("register.delegateAdded", { number }),
+    number >= MAX_DELEGATES ? t("register.tooMany", { count: MAX_DELEGATES }) : ""].join(" ");
+  field(section, "given_name").focus();
+}
+
+function removeDelegate(section) {
+  const number = sections().indexOf(section) + 1;
+  section.remove();
+  numberDelegates();
+  showEstimate();
+  $("delegates-status").textContent = t("register.delegateRemoved", { number });
+  $("add-delegate").focus();
+}
+
+// ---- Estimates ------------------------------------------------------------------------
+
+// A delegate's price lines and total by the catalog (codes are left to the server).
+function delegateEstimate(section) {
+  const ticket = chosenTicket(section);
+  if (!ticket) { return null; }
+  const member = field(section, "member_code").value.trim() !== "";
   const early = ticket.early_bird_now;
   const price = early
     ? (member ? ticket.early_bird_member : ticket.early_bird_non_member)
@@ -102,126 +186,234 @@ function showEstimate() {
     early ? t("register.earlyBirdLabel") : null].filter(Boolean).join(", ");
   const lines = [
     { description: t("register.ticketLine", { name: ticket.name, label }), amount: price },
-    ...chosenAddOns().map((addOn) => ({ description: addOn.name, amount: addOn.price }))];
-  const total = lines.reduce((sum, line) => sum + line.amount, 0);
-  const rate = Number(catalog.conference.vat_rate_percent);
-  const vat = total - Math.round((total * 100) / (100 + rate));
+    ...chosenAddOns(section).map((addOn) => ({ description: addOn.name, amount: addOn.price }))];
+  return { ticket, lines, total: lines.reduce((sum, line) => sum + line.amount, 0) };
+}
+
+function showEstimate() {
+  const currency = catalog.conference.currency;
+  const rate = catalog.conference.vat_rate_percent;
+  const orderLines = [];
+  let total = 0;
+  let complete = true;
+  sections().forEach((section, index) => {
+    const number = index + 1;
+    const uid = section.dataset.uid;
+    const estimate = delegateEstimate(section);
+    const holder = section.querySelector(".delegate-estimate");
+    if (!estimate) {
+      complete = false;
+      holder.replaceChildren(make("p", { className: "hint" }, t("register.noTicketYet")));
+      orderLines.push({ description: t("register.noTicketLine", { number }), amount: 0 });
+      return;
+    }
+    holder.replaceChildren(priceTable({
+      lines: estimate.lines, total: estimate.total, totalLabel: t("register.subtotalLine"),
+      currency, totalId: `${uid}-estimate-total`,
+      caption: t("register.delegateEstimate", { number }) }));
+    const name = fullName({ given_name: field(section, "given_name").value.trim(),
+                            family_name: field(section, "family_name").value.trim() });
+    orderLines.push({
+      description: t("register.delegateLine", { number, ticket: estimate.ticket.name }),
+      detail: name || null, amount: estimate.total });
+    total += estimate.total;
+  });
+  const vat = total - Math.round((total * 100) / (100 + Number(rate)));
   const notes = [t("register.totalNote")];
-  if ($("discount_code").value.trim()) { notes.push(t("register.codeNote")); }
+  if (sections().some((section) => field(section, "discount_code").value.trim())) {
+    notes.push(t("register.codeNote"));
+  }
   $("estimate").replaceChildren(
-    priceTable({ lines, total, vat, rate: catalog.conference.vat_rate_percent,
-                 currency: catalog.conference.currency, totalId: "estimate-total" }),
+    priceTable({ lines: orderLines, total, vat, rate, currency, totalId: "estimate-total" }),
     ...notes.map((note) => make("p", { className: "hint" }, note)));
+  const summary = complete ? `${t("register.totalHeading")}: ${money(total, currency)}` : "";
+  if ($("estimate-live").textContent !== summary) { $("estimate-live").textContent = summary; }
+}
+
+// ---- Checking and sending -------------------------------------------------------------
+
+function collectDelegate(section) {
+  const ticket = chosenTicket(section);
+  const delegate = Object.fromEntries(DELEGATE_TEXT.map(
+    (name) => [name, field(section, name).value.trim()]));
+  delegate.ticket_type = ticket ? ticket.code : "";
+  delegate.add_ons = chosenAddOns(section).map((addOn) => addOn.code);
+  for (const name of DELEGATE_OPTIONAL) {
+    const value = field(section, name).value.trim();
+    if (value) { delegate[name] = value; }
+  }
+  return delegate;
 }
 
 function collect() {
-  const form = $("register-form");
-  const ticket = chosenTicket();
-  const body = {
-    given_name: form.given_name.value.trim(),
-    organisation: form.organisation.value.trim(),
-    country: form.country.value,
-    email: form.email.value.trim(),
-    ticket_type: ticket ? ticket.code : "",
-    add_ons: chosenAddOns().map((addOn) => addOn.code),
-  };
-  for (const name of OPTIONAL_FIELDS) {
-    const value = form[name].value.trim();
-    if (value) { body[name] = value; }
+  const delegates = sections().map(collectDelegate);
+  const first = delegates[0];
+  const buyer = buyerIsDelegate()
+    ? { name: fullName(first), email: first.email, organisation: first.organisation,
+        country: first.country }
+    : Object.fromEntries(["name", "email", "organisation", "country"].map(
+      (name) => [name, $(`buyer-${name}`).value.trim()]));
+  for (const name of BUYER_OPTIONAL) {
+    const value = $(`buyer-${name}`).value.trim();
+    if (value) { buyer[name] = value; }
   }
-  return body;
+  return { buyer, delegates, payment_method: "card" };
 }
 
-// What the page can tell is wrong before asking the server, in the order of the form.
+// What the page can tell is wrong before asking the server, in the order of the form,
+// each with the API's name for its field.
 function pageProblems(body) {
   const problems = [];
-  const problem = (field, key, values) => problems.push({ field, message: t(key, values) });
-  if (!body.ticket_type) { problem("ticket_type", "validation.chooseTicket"); }
-  const groups = {};
-  for (const addOn of chosenAddOns().filter((a) => a.exclusive_group)) {
-    (groups[addOn.exclusive_group] = groups[addOn.exclusive_group] || []).push(addOn.name);
-  }
-  const clash = Object.values(groups).find((names) => names.length > 1);
-  if (clash) { problem("add_ons", "validation.exclusive", { names: clash.join("; ") }); }
-  if (!body.given_name) {
-    problem("given_name", "validation.required", { field: t("fieldNames.given_name") });
-  }
-  if (!body.organisation) {
-    problem("organisation", "validation.required", { field: t("fieldNames.organisation") });
-  }
-  if (!body.country) { problem("country", "validation.chooseCountry"); }
-  if (!body.email) {
-    problem("email", "validation.required", { field: t("fieldNames.email") });
-  } else if (!EMAIL.test(body.email)) {
-    problem("email", "validation.email");
-  }
-  const ticket = chosenTicket();
-  if (ticket && ticket.requires_code && !body.discount_code) {
-    problem("discount_code", "validation.codeRequired");
+  const problem = (path, key, values) => problems.push({ field: path, message: t(key, values) });
+  const taken = {};  // places this order takes, by ticket type or add-on code
+  const allSections = sections();
+  body.delegates.forEach((delegate, index) => {
+    const at = (name) => `delegates[${index}].${name}`;
+    const section = allSections[index];
+    const ticket = chosenTicket(section);
+    if (!ticket) { problem(at("ticket_type"), "validation.chooseTicket"); }
+    const addOns = chosenAddOns(section);
+    const groups = {};
+    for (const addOn of addOns.filter((a) => a.exclusive_group)) {
+      (groups[addOn.exclusive_group] = groups[addOn.exclusive_group] || []).push(addOn.name);
+    }
+    const clash = Object.values(groups).find((names) => names.length > 1);
+    if (clash) { problem(at("add_ons"), "validation.exclusive", { names: clash.join("; ") }); }
+    for (const [item, name] of [[ticket, "ticket_type"], ...addOns.map((a) => [a, "add_ons"])]) {
+      if (!item) { continue; }
+      taken[item.code] = (taken[item.code] || 0) + 1;
+      if (taken[item.code] > item.remaining) {
+        problem(at(name), "validation.tooFewLeft", { count: item.remaining, name: item.name });
+      }
+    }
+    for (const name of ["given_name", "organisation"]) {
+      if (!delegate[name]) {
+        problem(at(name), "validation.required", { field: t(`fieldNames.${name}`) });
+      }
+    }
+    if (!delegate.country) { problem(at("country"), "validation.chooseCountry"); }
+    if (!delegate.email) {
+      problem(at("email"), "validation.required", { field: t("fieldNames.email") });
+    } else if (!EMAIL.test(delegate.email)) {
+      problem(at("email"), "validation.email");
+    }
+    if (ticket && ticket.requires_code && !delegate.discount_code) {
+      problem(at("discount_code"), "validation.codeRequired");
+    }
+  });
+  if (!buyerIsDelegate()) {
+    for (const name of ["name", "organisation"]) {
+      if (!body.buyer[name]) {
+        problem(`buyer.${name}`, "validation.required", { field: t(`fieldNames.${name}`) });
+      }
+    }
+    if (!body.buyer.email) {
+      problem("buyer.email", "validation.required", { field: t("fieldNames.email") });
+    } else if (!EMAIL.test(body.buyer.email)) {
+      problem("buyer.email", "validation.email");
+    }
+    if (!body.buyer.country) { problem("buyer.country", "validation.chooseCountry"); }
   }
   return problems;
+}
+
+// The API's field name ("delegates[1].email", "buyer.country") as the id of its control.
+function controlOf(path) {
+  const delegate = /^delegates\[(\d+)\]\.(.+)$/.exec(path || "");
+  if (delegate) {
+    const section = sections()[Number(delegate[1])];
+    return section ? `${section.dataset.uid}-${delegate[2]}` : path;
+  }
+  if (buyerIsDelegate() && BUYER_FROM_DELEGATE[path]) {
+    return controlOf(`delegates[0].${BUYER_FROM_DELEGATE[path]}`);
+  }
+  return path;
+}
+
+// Each problem by its control; the summary says which delegate's it is, in a group.
+function showProblems(problems) {
+  const group = sections().length > 1;
+  showErrors($("register-form"), problems.map((problem) => {
+    const delegate = /^delegates\[(\d+)\]/.exec(problem.field || "");
+    return { ...problem, field: controlOf(problem.field),
+             inSummary: group && delegate ? t("register.delegateProblem", {
+               number: Number(delegate[1]) + 1, message: problem.message }) : problem.message };
+  }));
 }
 
 async function loadCatalog() {
   const answer = await api("GET", "/api/catalog");
   if (!answer.ok) { throw new Error(answer.error.message); }
   catalog = answer.data;
+  $("places-left").textContent = t("register.placesLeft", { count: catalog.remaining });
 }
 
-function showPayment(created) {
-  $("register-form").hidden = true;
-  $("payment").hidden = false;
-  $("registered-as").textContent = t("register.registeredAs", { reference: created.reference });
-  $("amounts").replaceChildren(priceTable({
-    lines: created.price_lines, total: created.amount_due, vat: created.vat_amount,
-    rate: created.vat_rate_percent, currency: created.currency, totalId: "amount-due" }));
-  $("hold-until").textContent = created.hold_expires_at
-    ? t("register.holdUntil", { time: formatDateTime(created.hold_expires_at) }) : "";
-  $("payment-heading").focus();
-  cardPayment({
-    id: created.id, token: created.token, container: $("card-element"),
-    errorHolder: $("card-error"), button: $("pay"),
-    amount: money(created.amount_due, created.currency),
-    // Payments may not have answered when we registered: ask for the payment first then.
-    before: created.payment ? null : () => api("POST",
-      `/api/registrations/${encodeURIComponent(created.id)}/payment`, { token: created.token }),
-    onPaid: () => {
-      $("pay-status").textContent = t("card.paid");
-      location.assign(`/confirmation/${encodeURIComponent(created.id)}`);
-    },
-  });
-}
-
-async function register(event) {
+async function placeOrder(event) {
   event.preventDefault();
   const form = $("register-form");
   const body = collect();
   const problems = pageProblems(body);
-  if (problems.length) { showErrors(form, problems); return; }
+  if (problems.length) { showProblems(problems); return; }
   clearErrors(form);
+  const content = JSON.stringify(body);
+  if (!submission || submission.content !== content) {
+    submission = { content, key: randomKey() };
+  }
   busy($("submit"), true, t("register.submitting"));
-  const created = await api("POST", "/api/registrations", { body });
+  const placed = await api("POST", "/api/orders",
+    { body, headers: { "Idempotency-Key": submission.key } });
   busy($("submit"), false, t("register.submit"));
-  if (!created.ok) {
-    if (created.status === 409) {  // sold out meanwhile: show what is left now
-      await loadCatalog().then(renderChoices, () => null);
+  const answered = placed.ok || (placed.status >= 400 && placed.status < 500
+                                 && placed.status !== 429);
+  if (answered) { submission = null; }
+  if (!placed.ok) {
+    if (placed.status === 409) {  // sold out meanwhile: show what is left now
+      await loadCatalog().then(() => sections().forEach(renderChoices), () => null);
       showEstimate();
     }
-    showErrors(form, [created.error]);
+    showProblems([placed.error]);
     return;
   }
-  storeToken(created.data.id, created.data.token);
-  if (created.data.status === "confirmed") {
-    location.assign(`/confirmation/${encodeURIComponent(created.data.id)}`);
+  const order = placed.data;
+  storeToken(order.id, order.token);
+  for (const delegate of order.delegates) { storeToken(delegate.id, delegate.token); }
+  if (order.status === "confirmed") {
+    goToConfirmation(order);
     return;
   }
-  showPayment(created.data);
+  showPayment(order);
 }
 
-function fillCountries() {
-  const names = Object.entries(STRINGS.countries)
-    .sort(([, a], [, b]) => a.localeCompare(b, STRINGS.locale));
-  $("country").append(...names.map(([code, name]) => make("option", { value: code }, name)));
+function goToConfirmation(order) {
+  location.assign(privateLink(`/confirmation/${encodeURIComponent(order.id)}`, order.token));
+}
+
+function showPayment(order) {
+  $("register-form").hidden = true;
+  $("payment").hidden = false;
+  $("order-placed").textContent = t("register.orderPlaced", { reference: order.reference });
+  $("amounts").replaceChildren(priceTable({
+    lines: order.delegates.map((delegate) => ({
+      description: fullName(delegate),
+      detail: delegate.price_lines.map((line) => line.description).join(" · "),
+      amount: delegate.amount_due })),
+    total: order.amount_due, vat: order.vat_amount, rate: order.vat_rate_percent,
+    currency: order.currency, totalId: "amount-due" }));
+  $("hold-until").textContent = order.hold_expires_at
+    ? t("register.holdUntil", { time: formatDateTime(order.hold_expires_at) }) : "";
+  $("payment-heading").focus();
+  payWhenReady({
+    path: `/api/orders/${encodeURIComponent(order.id)}`, headers: orderHeaders(order.token),
+    amount: money(order.amount_due, order.currency),
+    onPaid: () => goToConfirmation(order),
+    onRefused: (error) => {
+      if (error.code === "nothing_due") {
+        goToConfirmation(order);
+      } else {
+        $("payment-status").textContent = error.message;
+      }
+    },
+  });
 }
 
 function showConference() {
@@ -234,24 +426,37 @@ function showConference() {
 
 document.addEventListener("DOMContentLoaded", async () => {
   translatePage();
-  fillCountries();
   try {
     await loadCatalog();
   } catch (error) {
     $("loading").textContent = error.message;
     return;
   }
+  countries = countryOptions(catalog.countries);
+  $("buyer-country").append(...countries.map((option) => option.cloneNode(true)));
   showConference();
-  renderChoices();
+  const first = delegateSection();
+  $("delegates").append(first);
+  renderChoices(first);
+  numberDelegates();
   showEstimate();
   $("loading").hidden = true;
   const form = $("register-form");
   form.hidden = false;
   form.addEventListener("change", (event) => {
-    if (event.target.name === "ticket_type") { fitAddOnsToTicket(); }
+    const section = event.target.closest(".delegate");
+    if (section && event.target.type === "radio") { fitAddOnsToTicket(section); }
     showEstimate();
   });
-  $("member_code").addEventListener("input", showEstimate);
-  $("discount_code").addEventListener("input", showEstimate);
-  form.addEventListener("submit", register);
+  form.addEventListener("input", (event) => {
+    if (event.target.closest(".delegate") && event.target.type !== "radio"
+        && event.target.type !== "checkbox") {
+      showEstimate();
+    }
+  });
+  $("buyer-is-delegate").addEventListener("change", () => {
+    $("buyer-contact").hidden = buyerIsDelegate();
+  });
+  $("add-delegate").addEventListener("click", addDelegate);
+  form.addEventListener("submit", placeOrder);
 });

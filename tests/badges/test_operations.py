@@ -1,0 +1,76 @@
+"""Badges from registration's events, and check-in, on a real database without a broker:
+the conference's facts (its time zone) come with the events."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import Session
+
+from services.badges import operations
+from services.badges.models import Badge, Base
+from services.badges.rendering import Rendered
+from shared.db import MessagingBase, UnitOfWork, make_engine
+from shared.errors import Conflict, Gone, Invalid
+from shared.events import new_event
+from tests.notifications import samples
+
+SECRET = "s3cret"
+
+
+@pytest.fixture
+def uow(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'badges.db'}")
+    MessagingBase.metadata.create_all(engine)
+    Base.metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        yield UnitOfWork(session, "badges.on_registration", lambda: None)
+    engine.dispose()
+
+
+def render(badges, layout) -> Rendered:
+    return Rendered(pdf=b"%PDF badge", missing_glyphs={})
+
+
+def confirm(uow, timezone: str = "Europe/Helsinki") -> Badge:
+    conference = {**samples.CONFERENCE, "timezone": timezone}
+    operations.on_registration_event(uow, new_event("registration_confirmed", samples.registration(
+        conference=conference)), render, SECRET)
+    return uow.session.get(Badge, samples.REGISTRATION_ID)
+
+
+def test_a_confirmed_registration_gets_a_badge_in_its_conference_s_time_zone(uow):
+    badge = confirm(uow)
+    assert (badge.status, badge.version, badge.timezone) == ("active", 1, "Europe/Helsinki")
+    assert badge.pdf == b"%PDF badge"
+
+
+@pytest.mark.parametrize("timezone", ["Europe/Helsinki", "America/Montreal"])
+def test_a_second_scan_says_when_the_first_was_in_the_conference_s_time(uow, timezone):
+    confirm(uow, timezone)
+    first_scan = datetime(2027, 6, 10, 6, 12, tzinfo=UTC)
+    operations.check_in(uow, samples.REGISTRATION_ID, first_scan)
+
+    again = operations.check_in(uow, samples.REGISTRATION_ID, datetime(2027, 6, 10, 8, tzinfo=UTC))
+
+    local = first_scan.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+    assert again["status"] == "already_checked_in"
+    assert again["message"] == f"Łukasz Żółć was already checked in at {local}."
+
+
+def test_a_cancelled_registration_s_badge_is_withdrawn(uow):
+    confirm(uow)
+    operations.on_registration_event(uow, new_event("registration_cancelled", samples.registration(
+        status="cancelled", reason="buyer", refund_due=0)), render, SECRET)
+
+    with pytest.raises(Gone) as withdrawn:
+        operations.print_one(uow, samples.REGISTRATION_ID, datetime.now(UTC))
+    assert withdrawn.value.code == "badge_withdrawn"
+    with pytest.raises(Conflict):
+        operations.check_in(uow, samples.REGISTRATION_ID, datetime.now(UTC))
+
+
+def test_a_forged_ticket_is_invalid():
+    with pytest.raises(Invalid) as refused:
+        operations.registration_of("someone.forged", SECRET)
+    assert (refused.value.code, refused.value.field) == ("invalid_ticket", "token")

@@ -1,0 +1,80 @@
+"""Which email each event calls for, and how sending is retried: pure rules, no broker."""
+
+import pytest
+
+from services.notifications.domain import is_permanent, message_kind, retry_delay
+from shared.events import new_event
+from tests.notifications import samples
+
+BUYER = "buyer@example.org"
+
+
+def order_of_one(**changes) -> dict:
+    """A single registration: an order whose only delegate is its buyer."""
+    return samples.order(delegates=[samples.order_delegate(
+        "Łukasz Żółć", "Lukasz@Example.org ", samples.REGISTRATION_ID, "ECS27-7KQ3M9")],
+        **changes)
+
+
+@pytest.mark.parametrize(("event_type", "data", "kind"), [
+    ("order_placed", samples.order(), "order_received"),
+    ("order_placed", samples.order(status="confirmed", hold_expires_at=None), None),
+    ("order_confirmed", samples.order(status="confirmed"), None),
+    ("order_expired", samples.order(status="expired"), "hold_expired"),
+    ("payment_succeeded", samples.payment(), "payment_confirmed"),
+    ("payment_failed", samples.payment(reason="card_declined"), "payment_failed"),
+    ("payment_refunded", samples.payment(refund_id="re_1", total_refunded=100,
+                                         fully_refunded=False), "refunded"),
+    ("registration_created", samples.registration(status="pending_payment"), None),
+    ("registration_confirmed", samples.registration(), "e_ticket"),
+    ("registration_expired", samples.registration(status="expired"), None),
+])
+def test_the_message_each_event_calls_for(event_type, data, kind):
+    assert message_kind(new_event(event_type, data)) == kind
+
+
+@pytest.mark.parametrize(("reason", "order", "kind"), [
+    ("buyer", samples.order(buyer_email=BUYER), "order_cancelled"),
+    ("organiser", samples.order(), "order_cancelled"),  # the buyer is one of two delegates
+    ("refunded", samples.order(buyer_email=BUYER), None),  # the refund message says it
+    ("buyer", order_of_one(), None),  # their own "cancelled" says it
+    ("organiser", order_of_one(), None),
+])
+def test_a_cancelled_order_is_told_to_its_buyer_once(reason, order, kind):
+    event = new_event("order_cancelled", order | {"status": "cancelled", "reason": reason,
+                                                  "refund_due": 0})
+    assert message_kind(event) == kind
+
+
+@pytest.mark.parametrize(("reason", "buyer_email", "kind"), [
+    ("delegate", "lukasz@example.org", "cancelled"),
+    ("buyer", BUYER, "cancelled"),
+    ("organiser", None, "cancelled"),
+    ("refunded", " LUKASZ@example.org", None),  # they paid: the refund message says both
+    ("refunded", BUYER, "cancelled"),  # someone else paid, and hears of the refund
+    ("refunded", None, "cancelled"),  # order not known: better told twice than never
+])
+def test_a_cancelled_registration_is_told_to_its_delegate(reason, buyer_email, kind):
+    event = new_event("registration_cancelled", samples.registration(
+        status="cancelled", reason=reason, refund_due=0))
+    assert message_kind(event, buyer_email=buyer_email) == kind
+
+
+@pytest.mark.parametrize(("name_before", "given_name", "kind"), [
+    (("Łukasz", "Żółć"), "Łukasz Jan", "badge_changed"),
+    (("Łukasz", "Żółć"), "Łukasz", None),  # pronouns or organisation changed, not the name
+    (None, "Łukasz", None),  # nothing known before: nothing to compare
+])
+def test_a_badge_name_change_is_told_to_the_delegate(name_before, given_name, kind):
+    event = new_event("registration_updated", samples.registration(given_name))
+    assert message_kind(event, name_before) == kind
+
+
+def test_retries_grow_and_are_capped():
+    assert [retry_delay(n, 5) for n in range(1, 7)] == [5, 15, 45, 135, 405, 600]
+
+
+@pytest.mark.parametrize(("code", "permanent"), [
+    (550, True), (554, True), (421, False), (451, False), (None, False)])
+def test_only_a_5xx_answer_is_permanent(code, permanent):
+    assert is_permanent(code) is permanent
