@@ -83,7 +83,10 @@ CancelReason = Literal["delegate", "buyer", "organiser", "refunded",
 
 class RegistrationCancelledData(RegistrationData):
     reason: CancelReason
-    refund_due: int = Field(description="cents the payments service should refund")
+    refund_due: int = Field(description="this delegate's refund, cents")
+    with_order: bool = Field(False, description="cancelled with its whole order, whose "
+                             "order_cancelled carries the refund; else payments refunds "
+                             "refund_due for this delegate")
 
 
 class Buyer(Contract):
@@ -135,7 +138,7 @@ class OrderData(Contract):
 
 class OrderCancelledData(OrderData):
     reason: CancelReason
-    refund_due: int = Field(description="cents the payments service should refund")
+    refund_due: int = Field(description="cents the payments service should refund, at once")
 
 
 class PaymentData(Contract):

@@ -1,6 +1,6 @@
 """Which email each event calls for, to whom, and how sending is retried. Pure: no I/O."""
 
-from shared.events import Event, OrderData
+from shared.events import Event
 
 REGISTRATION_EVENTS = ("registration_created", "registration_confirmed", "registration_updated",
                        "registration_cancelled", "registration_expired")
@@ -16,11 +16,6 @@ def same_person(email: str, other: str) -> bool:
     return email.strip().casefold() == other.strip().casefold()
 
 
-def booked_for_oneself(order: OrderData) -> bool:
-    """An order whose only delegate is its buyer: a single registration."""
-    return len(order.delegates) == 1 and same_person(order.delegates[0].email, order.buyer.email)
-
-
 def message_kind(event: Event, name_before: tuple[str, str] | None = None,
                  buyer_email: str | None = None) -> str | None:
     """The message ``event`` calls for, or None. ``name_before`` is the badge name
@@ -33,9 +28,9 @@ def message_kind(event: Event, name_before: tuple[str, str] | None = None,
         case "order_expired":
             return "hold_expired"
         case "order_cancelled":
-            # A full refund cancels the order: the refund message says both. A delegate
-            # who booked for themselves hears it once, in their own "cancelled".
-            if data.reason == "refunded" or booked_for_oneself(data):
+            # A full refund cancels the order: the refund message says both; money that
+            # came after a cancellation only needs the refund message.
+            if data.reason in ("refunded", "paid_after_cancellation"):
                 return None
             return "order_cancelled"
         case "registration_confirmed":
@@ -44,10 +39,11 @@ def message_kind(event: Event, name_before: tuple[str, str] | None = None,
             name = (data.delegate.given_name, data.delegate.family_name)
             return "badge_changed" if name_before is not None and name != name_before else None
         case "registration_cancelled":
-            # The buyer's refund message tells them; a delegate someone else paid for
-            # must still learn that their place is gone.
-            if data.reason == "refunded" and buyer_email is not None and same_person(
-                    data.delegate.email, buyer_email):
+            # A delegate who is the buyer hears of a whole order's end (or a full refund)
+            # in the buyer's message; a delegate someone else paid for must still learn
+            # that their place is gone.
+            if (data.with_order or data.reason == "refunded") and buyer_email is not None \
+                    and same_person(data.delegate.email, buyer_email):
                 return None
             return "cancelled"
         case "payment_succeeded":

@@ -101,13 +101,14 @@ def payments_to_prepare(uow: UnitOfWork, now: datetime, batch: int = 50) -> list
 
 def close_for_order(uow: UnitOfWork, stripe: Stripe, event: Event, receipt_prefix: str,
                     now: datetime) -> None:
-    """An order was cancelled or expired: its payment can no longer be paid. An intent
-    Stripe has taken the money on meanwhile is settled as paid (registration then
-    decides the refund)."""
+    """An order was cancelled or expired: its payment can no longer be paid, and what a
+    cancellation owes goes back in one refund. An intent Stripe has taken the money on
+    meanwhile is settled as paid (registration then decides its refund)."""
     if not uow.first_delivery(event):
         uow.commit()
         return
-    payment = latest_payment(uow.session, event.data.order_id, lock=True)
+    order_id = event.data.order_id
+    payment = latest_payment(uow.session, order_id, lock=True)
     if payment is not None and payment.status == PaymentStatus.PREPARING:
         payment.status = PaymentStatus.CANCELED
     elif payment is not None and payment.status in OPEN:
@@ -119,6 +120,8 @@ def close_for_order(uow: UnitOfWork, stripe: Stripe, event: Event, receipt_prefi
             settle(uow, intent, domain.observed_status(intent.status, intent.error is not None),
                    receipt_prefix, now)
     uow.commit()
+    if event.type == "order_cancelled":
+        refund_owed(uow, stripe, order_id, event.data.refund_due, event)
 
 
 def new_attempt(uow: UnitOfWork, stripe: Stripe, previous: Payment) -> Payment:
@@ -301,22 +304,32 @@ def refund(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int | None,
 
 
 def refund_for_cancellation(uow: UnitOfWork, stripe: Stripe, event: Event) -> None:
-    """A cancelled delegate with money to give back: refund their share, once."""
+    """A delegate cancelled alone with money to give back: refund their share, once (one
+    cancelled with their whole order is refunded with the order)."""
     data = event.data
-    if data.refund_due <= 0:
+    if data.with_order:
         uow.commit()
         return
-    payment = latest_payment(uow.session, data.order_id)
+    refund_owed(uow, stripe, data.order_id, data.refund_due, event)
+
+
+def refund_owed(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int,
+                event: Event) -> None:
+    """Refund what a cancellation event says is owed (never more than is left), once."""
+    payment = latest_payment(uow.session, order_id)
+    if amount <= 0:
+        uow.commit()
+        return
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
-        log.warning("order %s is owed a refund but has no payment", data.order_id)
+        log.warning("order %s is owed a refund but has no payment", order_id)
         uow.commit()
         return
     left = payment.amount_received - payment.amount_refunded
     if left <= 0:
         uow.commit()
         return
-    refund(uow, stripe, data.order_id, min(data.refund_due, left),
-           reason=f"delegate cancelled ({data.reason})",
+    refund(uow, stripe, order_id, min(amount, left),
+           reason=f"{event.type.replace('_', ' ')} ({event.data.reason})",
            idempotency_key=f"refund-for-event-{event.id}")
 
 

@@ -1,8 +1,8 @@
 """Changes to a booking: fixing what a badge says, cancelling a delegate or a whole
 order (refunded as the policy says, or as an organiser decides), and holds that end.
 
-Refunds are registration's decision and travel on ``registration_cancelled``
-(``refund_due``, that delegate's share); payments pays them back.
+Refunds are registration's decision; payments pays them back: one delegate's on their
+``registration_cancelled``, a whole order's in one refund on ``order_cancelled``.
 """
 
 from datetime import datetime
@@ -119,7 +119,7 @@ def cancel_all(uow: UnitOfWork, catalog: Catalog, order: Order, now: datetime, r
     for registration in delegates:
         registration.amount_refunded += shares[registration.id]
     announce(uow, catalog, "registration_cancelled", delegates, reason=reason,
-             refund_due=lambda r: shares[r.id])
+             refund_due=lambda r: shares[r.id], with_order=True)
     announce_order(uow, catalog, "order_cancelled", order, reason=reason, refund_due=refund)
 
 

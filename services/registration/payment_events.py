@@ -4,7 +4,6 @@ checks a delegate in. Each handler is idempotent (``first_delivery``)."""
 import logging
 from datetime import datetime
 
-from services.registration import domain
 from services.registration.changes import cancel_all
 from services.registration.domain import Status
 from services.registration.models import Catalogs, Order, Registration
@@ -48,11 +47,8 @@ def confirm_payment(uow: UnitOfWork, catalogs: Catalogs, event: Event, now: date
     order.last_payment_error = None
     status = Status(order.status)
     if status == Status.CANCELLED:
-        everyone = order.registrations
-        shares = domain.share_of_refund(data.amount, [r.amount_due for r in everyone])
-        refunds = dict(zip((r.id for r in everyone), shares, strict=True))
-        announce(uow, catalog, "registration_cancelled", everyone,
-                 reason="paid_after_cancellation", refund_due=lambda r: refunds[r.id])
+        announce_order(uow, catalog, "order_cancelled", order, reason="paid_after_cancellation",
+                       refund_due=data.amount)
     elif status == Status.CONFIRMED:
         log.warning("order %s was already confirmed; payment %s is extra", order.id,
                     data.payment_intent_id)

@@ -37,8 +37,8 @@ def test_the_message_each_event_calls_for(event_type, data, kind):
     ("buyer", samples.order(buyer_email=BUYER), "order_cancelled"),
     ("organiser", samples.order(), "order_cancelled"),  # the buyer is one of two delegates
     ("refunded", samples.order(buyer_email=BUYER), None),  # the refund message says it
-    ("buyer", order_of_one(), None),  # their own "cancelled" says it
-    ("organiser", order_of_one(), None),
+    ("paid_after_cancellation", samples.order(buyer_email=BUYER), None),  # likewise
+    ("buyer", order_of_one(), "order_cancelled"),  # one message, with the refund
 ])
 def test_a_cancelled_order_is_told_to_its_buyer_once(reason, order, kind):
     event = new_event("order_cancelled", order | {"status": "cancelled", "reason": reason,
@@ -46,17 +46,20 @@ def test_a_cancelled_order_is_told_to_its_buyer_once(reason, order, kind):
     assert message_kind(event) == kind
 
 
-@pytest.mark.parametrize(("reason", "buyer_email", "kind"), [
-    ("delegate", "lukasz@example.org", "cancelled"),
-    ("buyer", BUYER, "cancelled"),
-    ("organiser", None, "cancelled"),
-    ("refunded", " LUKASZ@example.org", None),  # they paid: the refund message says both
-    ("refunded", BUYER, "cancelled"),  # someone else paid, and hears of the refund
-    ("refunded", None, "cancelled"),  # order not known: better told twice than never
+@pytest.mark.parametrize(("reason", "with_order", "buyer_email", "kind"), [
+    ("delegate", False, "lukasz@example.org", "cancelled"),
+    ("buyer", False, BUYER, "cancelled"),
+    ("organiser", False, None, "cancelled"),
+    ("refunded", False, " LUKASZ@example.org", None),  # they paid: the refund message says
+    ("refunded", False, BUYER, "cancelled"),  # someone else paid, and hears of the refund
+    ("refunded", False, None, "cancelled"),  # order not known: better told twice than never
+    ("buyer", True, "lukasz@example.org", None),  # the buyer's order_cancelled says it
+    ("buyer", True, BUYER, "cancelled"),  # a colleague's place went with the order
 ])
-def test_a_cancelled_registration_is_told_to_its_delegate(reason, buyer_email, kind):
+def test_a_cancelled_registration_is_told_to_its_delegate(reason, with_order, buyer_email,
+                                                         kind):
     event = new_event("registration_cancelled", samples.registration(
-        status="cancelled", reason=reason, refund_due=0))
+        status="cancelled", reason=reason, refund_due=0, with_order=with_order))
     assert message_kind(event, buyer_email=buyer_email) == kind
 
 
