@@ -257,11 +257,15 @@ class UnitOfWork:
 
     def first_delivery(self, event: Event) -> bool:
         """True the first time this consumer sees ``event``; records it in this transaction."""
-        key = {"event_id": str(event.id), "consumer": self.consumer}
-        if self.session.get(ProcessedEvent, key) is not None:
+        if self.handled(event):
             return False
-        self.session.add(ProcessedEvent(**key))
+        self.session.add(ProcessedEvent(event_id=str(event.id), consumer=self.consumer))
         return True
+
+    def handled(self, event: Event) -> bool:
+        """Whether this consumer has handled ``event`` already (recording nothing)."""
+        key = {"event_id": str(event.id), "consumer": self.consumer}
+        return self.session.get(ProcessedEvent, key) is not None
 
     def ping(self) -> None:
         self.session.execute(text("SELECT 1"))

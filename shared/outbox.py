@@ -25,46 +25,72 @@ BACKLOG_PAUSE = 0.02  # seconds between full batches
 
 
 class ConfirmingPublisher:
-    """One long-lived connection publishing persistent, mandatory messages, each
-    confirmed by the broker. ``publish`` answers whether any queue took the message:
-    RabbitMQ returns an unroutable mandatory message before confirming it."""
+    """One long-lived connection publishing persistent, mandatory messages with publisher
+    confirms. A batch is sent at once and then confirmed as a whole: one round trip to the
+    broker for many events, not one each. RabbitMQ returns an unroutable mandatory
+    message before it confirms it, so once everything is confirmed the returned ones are
+    known."""
 
-    def __init__(self, amqp_uri: str):
+    def __init__(self, amqp_uri: str, confirm_seconds: float = 30.0):
         self.amqp_uri = amqp_uri
+        self.confirm_seconds = confirm_seconds
         self.connection = None
         self.producer = None
         self.returned: set[str] = set()
+        self.unconfirmed: set[int] = set()
+        self.refused = False
+        self.sent = 0
 
     def _on_return(self, exc, exchange, routing_key, message):
         self.returned.add(message.properties.get("message_id"))
 
+    def _on_confirm(self, delivery_tag: int, multiple: bool, refused: bool = False) -> None:
+        done = {t for t in self.unconfirmed if t <= delivery_tag} if multiple else {delivery_tag}
+        self.unconfirmed -= done
+        self.refused = self.refused or refused
+
     def _connect(self) -> Producer:
         if self.producer is None:
-            self.connection = Connection(self.amqp_uri,
-                                         transport_options={"confirm_publish": True})
+            self.connection = Connection(self.amqp_uri)
             channel = self.connection.channel()
+            channel.confirm_select()
             channel.events["basic_return"].add(self._on_return)
+            channel.events["basic_ack"].add(self._on_confirm)
+            channel.events["basic_nack"].add(
+                lambda tag, multiple, requeue=False: self._on_confirm(tag, multiple, True))
             self.producer = Producer(channel)
+            self.sent = 0
         return self.producer
 
-    def publish(self, body: dict, exchange, routing_key: str, message_id: str) -> bool:
+    def publish_all(self, messages: list[tuple[dict, object, str, str]]) -> dict[str, bool]:
+        """Publish (body, exchange, routing key, message id) messages and wait until the
+        broker has confirmed them all; for each message id, whether a queue took it."""
         try:
-            self._connect().publish(
-                body, exchange=exchange, declare=[exchange], routing_key=routing_key,
-                message_id=message_id, mandatory=True, delivery_mode=PERSISTENT,
-                serializer="json")
+            producer = self._connect()
+            self.returned.clear()
+            self.refused = False
+            for body, exchange, routing_key, message_id in messages:
+                producer.publish(
+                    body, exchange=exchange, declare=[exchange], routing_key=routing_key,
+                    message_id=message_id, mandatory=True, delivery_mode=PERSISTENT,
+                    serializer="json")
+                self.sent += 1
+                self.unconfirmed.add(self.sent)
+            deadline = time.monotonic() + self.confirm_seconds
+            while self.unconfirmed:
+                self.connection.drain_events(timeout=max(deadline - time.monotonic(), 0.01))
+            if self.refused:
+                raise ConnectionError("the broker refused to take a message (basic.nack)")
         except Exception:
             self.close()
             raise
-        if message_id in self.returned:
-            self.returned.discard(message_id)
-            return False
-        return True
+        return {message_id: message_id not in self.returned for *_, message_id in messages}
 
     def close(self) -> None:
         if self.connection is not None:
             self.connection.release()
         self.connection = self.producer = None
+        self.unconfirmed.clear()
 
 
 class OutboxRelay:
@@ -124,21 +150,26 @@ class OutboxRelay:
                 .with_for_update(skip_locked=True)
             ).all()
             try:
-                for row in pending:
-                    self._publish(row)
+                self._publish(pending)
             finally:
                 session.commit()
             return len(pending)
 
-    def _publish(self, row: OutboxEvent) -> None:
-        row.attempts += 1
-        exchange = get_event_exchange(row.source, {})
+    def _publish(self, rows: list[OutboxEvent]) -> None:
+        if not rows:
+            return
+        for row in rows:
+            row.attempts += 1
         try:
-            row.routed = self.publisher.publish(row.envelope, exchange, row.event_type,
-                                                row.event_id)
+            routed = self.publisher.publish_all([
+                (row.envelope, get_event_exchange(row.source, {}), row.event_type, row.event_id)
+                for row in rows])
         except Exception as exc:
-            row.last_error = repr(exc)[:1000]
+            for row in rows:
+                row.last_error = repr(exc)[:1000]
             raise
-        if not row.routed:
-            log.info("no queue is bound for %s; nobody listens to it", row.event_type)
-        row.published_at = utcnow()
+        now = utcnow()
+        for row in rows:
+            row.routed, row.published_at = routed[row.event_id], now
+            if not row.routed:
+                log.info("no queue is bound for %s; nobody listens to it", row.event_type)

@@ -1,9 +1,9 @@
 """What the payments service does, each as a function of a unit of work and Stripe.
 
-An order's payment is prepared when registration announces the order: a
-``preparing`` row is stored at once, then the PaymentIntent is asked of Stripe
-(again, with short delays, while Stripe is away) and announced as
-``payment_ready``. Nobody waits for it: the buyer's page asks registration,
+An order's payment is prepared when registration announces the order: the
+PaymentIntent is asked of Stripe and announced as ``payment_ready``; while Stripe
+is away, the payment waits as ``preparing`` and Stripe is asked again with short
+delays. Nobody waits for it: the buyer's page asks registration,
 which keeps what the event said.
 """
 
@@ -30,28 +30,48 @@ from shared.events import Event, OrderData
 
 log = logging.getLogger(__name__)
 
-FIRST_SWEEP_AFTER = timedelta(seconds=3)  # the event handler asks Stripe first
-
-
-def prepare_for_order(uow: UnitOfWork, event: Event, now: datetime) -> int | None:
-    """Store the payment an order placed with something to pay needs, once; the id of
-    the payment to prepare, or None."""
+def take_order(uow: UnitOfWork, stripe: Stripe, event: Event, now: datetime) -> None:
+    """Make the PaymentIntent of an order placed with something to pay and announce it, in
+    one transaction with the record that the event was handled. The database is not held
+    while Stripe answers. If Stripe does not answer, the payment is stored as
+    ``preparing`` and asked for again shortly (``prepare``)."""
     data: OrderData = event.data
-    if not uow.first_delivery(event) or data.status != "pending_payment" or not data.amount_due:
-        uow.commit()
-        return None
-    payment = Payment(order_id=data.order_id, attempt=1, amount=data.amount_due,
-                      currency=data.currency, status=PaymentStatus.PREPARING,
-                      order=data.model_dump(mode="json"), next_try_at=now + FIRST_SWEEP_AFTER)
-    uow.session.add(payment)
-    if not uow.commit_unless_duplicate():
-        return None  # the same order placed twice on the bus, handled by another worker
-    return payment.id
+    if data.status != "pending_payment" or not data.amount_due or uow.handled(event):
+        uow.rollback()
+        return
+    uow.rollback()
+    try:
+        intent = stripe.create_intent(
+            data.amount_due, data.currency,
+            metadata={"order_id": data.order_id, "reference": data.reference},
+            idempotency_key=f"order-{data.order_id}-attempt-1")
+    except stripe_sdk.StripeError as exc:
+        log.warning("Stripe did not make the intent of order %s: %s", data.order_id,
+                    type(exc).__name__)
+        intent = None
+    uow.first_delivery(event)
+    uow.session.add(Payment(
+        order_id=data.order_id, attempt=1, amount=data.amount_due, currency=data.currency,
+        order=data.model_dump(mode="json"),
+        **({"status": PaymentStatus.PENDING, "payment_intent_id": intent.id,
+            "client_secret": intent.client_secret} if intent else
+           {"status": PaymentStatus.PREPARING, "prepare_tries": 1,
+            "next_try_at": now + timedelta(seconds=domain.prepare_delay(1))})))
+    if intent:
+        uow.publish("payment_ready", {
+            "order_id": data.order_id, "payment_intent_id": intent.id,
+            "client_secret": intent.client_secret, "amount": data.amount_due,
+            "currency": data.currency, "attempt": 1})
+    if not uow.commit_unless_duplicate() and intent:
+        # The same event, delivered twice at once, was handled by another worker.
+        kept = latest_payment(uow.session, data.order_id)
+        if kept is None or kept.payment_intent_id != intent.id:
+            stripe.cancel_intent(intent.id)
 
 
 def prepare(uow: UnitOfWork, stripe: Stripe, payment_id: int, now: datetime) -> bool:
-    """Ask Stripe for the PaymentIntent of a ``preparing`` payment and announce it. The
-    database is not held while Stripe answers; if another worker (or a cancellation)
+    """Ask Stripe again for the PaymentIntent of a ``preparing`` payment and announce it.
+    The database is not held while Stripe answers; if another worker (or a cancellation)
     got there first, the intent made here is cancelled. False if Stripe did not answer."""
     payment = uow.session.get(Payment, payment_id)
     if payment is None or payment.status != PaymentStatus.PREPARING:

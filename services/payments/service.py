@@ -42,9 +42,7 @@ class PaymentsService(HttpService):
 
     @event_handler("registration", "order_placed")
     def on_order_placed(self, event):
-        payment_id = operations.prepare_for_order(self.db, event, utcnow())
-        if payment_id is not None:
-            operations.prepare(self.db, self.stripe, payment_id, utcnow())
+        operations.take_order(self.db, self.stripe, event, utcnow())
 
     @timer(interval=PREPARE_SECONDS)
     def prepare_payments(self):

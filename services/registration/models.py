@@ -198,7 +198,8 @@ class CatalogCache(DependencyProvider):
 
 
 def _by_key(places: Counter) -> ColumnElement[int]:
-    return case(*((Limit.key == key, count) for key, count in places.items()), else_=0)
+    return case(*((Limit.__table__.c.key == key, count) for key, count in places.items()),
+                else_=0)
 
 
 def take_places(session: Session, places: Counter) -> str | None:
@@ -209,22 +210,26 @@ def take_places(session: Session, places: Counter) -> str | None:
     overlapping limits queue on the first one they share and never deadlock.
     """
     keys = list(places)
-    in_key_order = (select(Limit.key).where(Limit.key.in_(keys)).order_by(Limit.key)
+    limits = Limit.__table__.c
+    in_key_order = (select(limits.key).where(limits.key.in_(keys)).order_by(limits.key)
                     .with_for_update())
-    rows = session.execute(
-        update(Limit).where(Limit.key.in_(in_key_order.scalar_subquery()))
-        .values(held=Limit.held + _by_key(places))
-        .returning(Limit.key, Limit.held, Limit.capacity)
-        .execution_options(synchronize_session=False)
+    # A Core statement on the session's connection: the ORM's bulk-update bookkeeping
+    # costs more than the update itself, and no Limit object is loaded anyway.
+    session.flush()
+    rows = session.connection().execute(
+        update(Limit.__table__).where(limits.key.in_(in_key_order.scalar_subquery()))
+        .values(held=limits.held + _by_key(places))
+        .returning(limits.key, limits.held, limits.capacity)
     ).all()
     within = {key: held <= capacity for key, held, capacity in rows}
     return next((key for key in keys if not within.get(key)), None)
 
 
 def release_places(session: Session, places: Counter) -> None:
-    session.execute(update(Limit).where(Limit.key.in_(list(places)))
-                    .values(held=Limit.held - _by_key(places))
-                    .execution_options(synchronize_session=False))
+    limits = Limit.__table__.c
+    session.flush()
+    session.connection().execute(update(Limit.__table__).where(limits.key.in_(list(places)))
+                                 .values(held=limits.held - _by_key(places)))
 
 
 def limits_in_force(session: Session) -> dict[str, Limit]:

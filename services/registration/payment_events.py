@@ -4,6 +4,8 @@ checks a delegate in. Each handler is idempotent (``first_delivery``)."""
 import logging
 from datetime import datetime
 
+from sqlalchemy import update
+
 from services.registration.changes import cancel_all
 from services.registration.domain import Status
 from services.registration.models import Catalogs, Order, Registration
@@ -24,12 +26,15 @@ def _order(uow: UnitOfWork, event: Event) -> Order | None:
 
 
 def record_payment_ready(uow: UnitOfWork, event: Event) -> None:
-    """Keep what the buyer's browser needs to pay: the latest attempt's PaymentIntent."""
-    order = _order(uow, event)
-    if order is not None and event.data.attempt >= order.payment_attempt:
-        order.payment_attempt = event.data.attempt
-        order.payment_intent_id = event.data.payment_intent_id
-        order.client_secret = event.data.client_secret
+    """Keep what the buyer's browser needs to pay: the latest attempt's PaymentIntent.
+    One conditional update: a redelivered or older attempt changes nothing, so this
+    handler needs no record of the events it has seen."""
+    data, orders = event.data, Order.__table__.c
+    uow.session.connection().execute(
+        update(Order.__table__)
+        .where(orders.id == data.order_id, orders.payment_attempt <= data.attempt)
+        .values(payment_attempt=data.attempt, payment_intent_id=data.payment_intent_id,
+                client_secret=data.client_secret))
     uow.commit()
 
 

@@ -107,8 +107,8 @@ class TestPayments:
         registration.post(f"/api/registrations/{created['id']}/cancel", json={},
                           headers={"X-Registration-Token": created["token"]})
         publish(payment_succeeded(created))
-        events.wait_for("registration_cancelled", created["id"], count=2)
-        last = events.of_type("registration_cancelled", created["id"])[-1]
+        events.wait_for("order_cancelled", created["order_id"], count=2)
+        last = events.of_type("order_cancelled", created["order_id"])[-1]
         assert last["data"]["reason"] == "paid_after_cancellation"
         assert last["data"]["refund_due"] == created["amount_due"]
         assert status_of(registration, created)["status"] == "cancelled"
@@ -152,5 +152,7 @@ class TestHolds:
         publish(payment_succeeded(late))
         [event] = events.wait_for("registration_cancelled", late["id"])
         assert event["data"]["reason"] == "no_capacity_after_payment"
-        assert event["data"]["refund_due"] == late["amount_due"]
+        assert event["data"]["with_order"]
+        [closed] = events.wait_for("order_cancelled", late["order_id"])
+        assert closed["data"]["refund_due"] == late["amount_due"], "refunded at once"
         assert status_of(short_holds, late)["status"] == "cancelled"
