@@ -55,6 +55,18 @@ def message_kind(event: Event, name_before: tuple[str, str] | None = None,
     return None
 
 
+# Sent only once the buyer has had time to pay: paid by then, it is not sent at all.
+DEFERRED_KINDS = ("order_received",)
+
+
+def outdated(kind: str, order_status: str | None, order_changed_before_due: bool) -> bool:
+    """Whether a deferred message has lost its point by the time it is first due: the
+    "payment due" of an order that was paid (or closed) before then. One already tried
+    (and failed) is sent when it can be, like any other."""
+    return (kind in DEFERRED_KINDS and order_status not in (None, "pending_payment")
+            and order_changed_before_due)
+
+
 def retry_delay(attempts: int, base: float) -> float:
     """Seconds before the next try after ``attempts`` failed ones: growing, capped."""
     return min(base * 3 ** (attempts - 1), MAX_RETRY_DELAY)

@@ -69,9 +69,10 @@ def to_buyer(uow: UnitOfWork, event: Event) -> tuple[str | None, str]:
     return domain.message_kind(event), order.snapshot["buyer"]["email"]
 
 
-def record(uow: UnitOfWork, event: Event) -> None:
+def record(uow: UnitOfWork, event: Event, defer: timedelta = timedelta(0)) -> None:
     """Keep what is known of registrations and orders up to date, and store the message
-    the event calls for: once, however often the event is delivered."""
+    the event calls for: once, however often the event is delivered. A "payment due"
+    message waits ``defer`` for the payment it asks for."""
     if not uow.first_delivery(event):
         return
     data = event.data
@@ -84,7 +85,9 @@ def record(uow: UnitOfWork, event: Event) -> None:
             event_id=str(event.id), kind=kind, order_id=data.order_id,
             registration_id=data.registration_id if kind in domain.DELEGATE_KINDS else None,
             event_data=data.model_dump(mode="json"), to_address=to_address,
-            message_id=make_msgid(domain="ecsite-ticketing")))
+            message_id=make_msgid(domain="ecsite-ticketing"),
+            next_attempt_at=event.occurred_at + (
+                defer if kind in domain.DEFERRED_KINDS else timedelta(0))))
     uow.commit()
 
 
@@ -157,14 +160,21 @@ def send_due(uow: UnitOfWork, mailer: Mailer, receipt_pdf: ReceiptPdf, settings:
     """Send the messages that are due, one transaction each; returns how many were tried.
 
     A temporary failure is tried again later, with growing delays; a permanent one is
-    recorded and not tried again. A sent message is marked in the same transaction that
-    publishes ``email_sent``."""
+    recorded and not tried again; one that has lost its point is skipped. A sent message
+    is marked in the same transaction that publishes ``email_sent``."""
     tried = 0
     while tried < batch and (message := next_due(uow.session, now)) is not None:
         tried += 1
+        order = uow.session.get(Order, message.order_id)
+        first_try_came_after_a_change = (message.attempts == 0 and order is not None
+                                         and order.as_of <= message.next_attempt_at)
+        if domain.outdated(message.kind, order and order.snapshot["status"],
+                           first_try_came_after_a_change):
+            message.status = "skipped"
+            uow.commit()
+            continue
         message.attempts += 1
         try:
-            order = uow.session.get(Order, message.order_id)
             rendered = render(message.kind, context(
                 message, order and order.snapshot, settings))
             mailer.send(compose(settings.from_address, message.to_address, message.message_id,

@@ -2,6 +2,7 @@
 once."""
 
 import base64
+from datetime import timedelta
 
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
@@ -76,7 +77,8 @@ class NotificationsService(HttpService):
     @event_handler("payments", "payment_failed")
     @event_handler("payments", "payment_refunded")
     def on_event(self, event):
-        operations.record(self.db, event)
+        operations.record(self.db, event, timedelta(
+            seconds=float(self.config.get("PAYMENT_DUE_DELAY_SECONDS", 60))))
 
     @timer(interval=1)
     def send_due(self):

@@ -71,6 +71,7 @@ def notifications_config(amqp_uri, tmp_path, mail_sink):
     return make_config(
         "notifications", amqp_uri, f"sqlite:///{tmp_path / 'notifications.db'}",
         SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_sink.port), SEND_RETRY_SECONDS=0.3,
+        PAYMENT_DUE_DELAY_SECONDS=0,
         PUBLIC_BASE_URL="https://tickets.ecsite.test")
 
 

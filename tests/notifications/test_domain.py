@@ -81,3 +81,17 @@ def test_retries_grow_and_are_capped():
     (550, True), (554, True), (421, False), (451, False), (None, False)])
 def test_only_a_5xx_answer_is_permanent(code, permanent):
     assert is_permanent(code) is permanent
+
+
+@pytest.mark.parametrize(("kind", "status", "changed_before_due", "outdated"), [
+    ("order_received", "confirmed", True, True),    # paid before it was due: not sent
+    ("order_received", "cancelled", True, True),
+    ("order_received", "confirmed", False, False),  # due before the payment: it was sent
+    ("order_received", "pending_payment", True, False),
+    ("order_received", None, False, False),
+    ("payment_confirmed", "confirmed", True, False),  # only "payment due" is deferred
+])
+def test_payment_due_loses_its_point_once_paid(kind, status, changed_before_due, outdated):
+    from services.notifications.domain import outdated as is_outdated
+
+    assert is_outdated(kind, status, changed_before_due) is outdated

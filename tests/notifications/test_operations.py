@@ -142,3 +142,26 @@ def test_a_receipt_payments_cannot_give_now_is_tried_again_later(uow):
     operations.send_due(uow, mailbox, lambda order_id: b"%PDF", SETTINGS,
                         now + timedelta(seconds=5))
     assert message.status == "sent" and len(mailbox.sent) == 1
+
+
+def test_payment_due_waits_and_is_not_sent_once_the_order_is_paid(uow):
+    placed = new_event("order_placed", samples.order(buyer_email=BUYER))
+    operations.record(uow, placed, defer=timedelta(seconds=60))
+    mailbox = Mailbox()
+    assert operations.send_due(uow, mailbox, None, SETTINGS, placed.occurred_at) == 0
+    confirmed = new_event("order_confirmed", samples.order(buyer_email=BUYER,
+                                                            status="confirmed"))
+    operations.record(uow, confirmed)
+    later = placed.occurred_at + timedelta(seconds=61)
+    assert operations.send_due(uow, mailbox, None, SETTINGS, later) == 1
+    assert mailbox.sent == []
+    assert uow.session.scalars(select(Message.status)).all() == ["skipped"]
+
+
+def test_payment_due_is_sent_when_the_order_is_still_unpaid(uow):
+    placed = new_event("order_placed", samples.order(buyer_email=BUYER))
+    operations.record(uow, placed, defer=timedelta(seconds=60))
+    mailbox = Mailbox()
+    later = placed.occurred_at + timedelta(seconds=61)
+    assert operations.send_due(uow, mailbox, None, SETTINGS, later) == 1
+    assert len(mailbox.sent) == 1

@@ -42,7 +42,8 @@ def everything(stack, start_service, amqp_uri, tmp_path):
     sink = MailSink(tmp_path / "mail").start()
     start_service(NotificationsService, make_config(
         "notifications", amqp_uri, f"sqlite:///{tmp_path / 'notifications.db'}",
-        SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), SEND_RETRY_SECONDS=0.3))
+        SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), SEND_RETRY_SECONDS=0.3,
+        PAYMENT_DUE_DELAY_SECONDS=0))
     _, badges = start_service(BadgesService, make_config(
         "badges", amqp_uri, f"sqlite:///{tmp_path / 'badges.db'}"))
     yield stack, badges, sink
