@@ -30,6 +30,10 @@ def upgrade() -> None:
         batch_op.alter_column("registration_id", existing_type=sa.String(length=36),
                               nullable=True)
         batch_op.create_index("ix_messages_order_id", ["order_id"])
+    # Messages still waiting were stored from events of before orders, which the new
+    # templates cannot read (no conference, no order): say so rather than retry forever.
+    op.execute("UPDATE messages SET status = 'failed', last_error = 'stored before orders: "
+               "not sent by this version' WHERE status = 'queued'")
 
 
 def downgrade() -> None:
