@@ -169,7 +169,23 @@ class PaymentView(BaseModel):
     status: str
 
 
-class RegistrationView(BaseModel):
+class BookingState(BaseModel):
+    """What a delegate's registration and a buyer's order both show of money and time."""
+
+    amount_due: int = Field(description="cents, VAT included")
+    vat_amount: int
+    vat_rate_percent: str
+    currency: str
+    amount_paid: int
+    amount_refunded: int
+    last_payment_error: str | None
+    hold_expires_at: datetime | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class RegistrationView(BookingState):
     id: str
     order_id: str
     paid_by_buyer: bool = Field(description="one of a group: the buyer pays for everyone")
@@ -190,17 +206,6 @@ class RegistrationView(BaseModel):
     billing_vat_number: str | None
     purchase_order: str | None
     price_lines: list[PriceLineView]
-    amount_due: int = Field(description="cents, VAT included")
-    vat_amount: int
-    vat_rate_percent: str
-    currency: str
-    amount_paid: int
-    amount_refunded: int
-    last_payment_error: str | None
-    hold_expires_at: datetime | None
-    created_at: datetime
-    confirmed_at: datetime | None
-    cancelled_at: datetime | None
 
 
 class RegistrationCreated(RegistrationView):
@@ -246,7 +251,7 @@ class OrderLineView(BaseModel):
     amount: int
 
 
-class OrderView(BaseModel):
+class OrderView(BookingState):
     id: str
     reference: str
     status: Status
@@ -254,18 +259,6 @@ class OrderView(BaseModel):
     buyer: BuyerView
     delegates: list[OrderDelegateView]
     lines: list[OrderLineView]
-    amount_due: int = Field(description="cents, VAT included")
-    vat_amount: int
-    vat_rate_percent: str
-    currency: str
-    amount_paid: int
-    amount_refunded: int
-    last_payment_error: str | None
-    hold_expires_at: datetime | None
-    created_at: datetime
-    confirmed_at: datetime | None
-    cancelled_at: datetime | None
-
 
     @classmethod
     def of(cls, order, **extra) -> "OrderView":
