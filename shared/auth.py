@@ -43,9 +43,12 @@ def registration_token(secret_key: str, registration_id: str) -> str:
     return _mac(secret_key, "registration-access", registration_id)
 
 
-def is_registration_token(secret_key: str, registration_id: str, token: str | None) -> bool:
-    expected = registration_token(secret_key, registration_id)
+def _same(token: str | None, expected: str) -> bool:
     return bool(token) and hmac.compare_digest(token.encode(), expected.encode())
+
+
+def is_registration_token(secret_key: str, registration_id: str, token: str | None) -> bool:
+    return _same(token, registration_token(secret_key, registration_id))
 
 
 def order_token(secret_key: str, order_id: str) -> str:
@@ -54,8 +57,7 @@ def order_token(secret_key: str, order_id: str) -> str:
 
 
 def is_order_token(secret_key: str, order_id: str, token: str | None) -> bool:
-    expected = order_token(secret_key, order_id)
-    return bool(token) and hmac.compare_digest(token.encode(), expected.encode())
+    return _same(token, order_token(secret_key, order_id))
 
 
 def ticket_token(secret_key: str, registration_id: str) -> str:

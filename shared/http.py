@@ -46,8 +46,7 @@ SECURITY_HEADERS = {
 # The HTTP status of each kind of refusal; the only place refusals meet HTTP.
 STATUS_OF_KIND = {
     "bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404,
-    "conflict": 409, "gone": 410, "too_large": 413, "invalid": 422, "too_many": 429,
-    "unavailable": 503,
+    "conflict": 409, "gone": 410, "too_large": 413, "invalid": 422, "unavailable": 503,
 }
 RETRY_AFTER_SECONDS = {"unavailable": 5}
 

@@ -42,6 +42,13 @@ class Stripe:
                     "payment_method_types": ["card"]},
             options={"idempotency_key": idempotency_key}))
 
+    def order_intent(self, order_id: str, reference: str, attempt: int, amount: int,
+                     currency: str) -> Intent:
+        """An order's PaymentIntent for one attempt; the key makes a retry return it."""
+        return self.create_intent(amount, currency,
+                                  metadata={"order_id": order_id, "reference": reference},
+                                  idempotency_key=f"order-{order_id}-attempt-{attempt}")
+
     def retrieve_intent(self, intent_id: str) -> Intent:
         return intent_from(self.client.v1.payment_intents.retrieve(intent_id))
 

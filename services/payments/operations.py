@@ -36,15 +36,14 @@ def take_order(uow: UnitOfWork, stripe: Stripe, event: Event, now: datetime) -> 
     while Stripe answers. If Stripe does not answer, the payment is stored as
     ``preparing`` and asked for again shortly (``prepare``)."""
     data: OrderData = event.data
-    if data.status != "pending_payment" or not data.amount_due or uow.handled(event):
-        uow.rollback()
-        return
+    nothing_to_do = (data.status != "pending_payment" or not data.amount_due
+                     or uow.handled(event))
     uow.rollback()
+    if nothing_to_do:
+        return
     try:
-        intent = stripe.create_intent(
-            data.amount_due, data.currency,
-            metadata={"order_id": data.order_id, "reference": data.reference},
-            idempotency_key=f"order-{data.order_id}-attempt-1")
+        intent = stripe.order_intent(data.order_id, data.reference, 1, data.amount_due,
+                                     data.currency)
     except stripe_sdk.StripeError as exc:
         log.warning("Stripe did not make the intent of order %s: %s", data.order_id,
                     type(exc).__name__)
@@ -58,15 +57,19 @@ def take_order(uow: UnitOfWork, stripe: Stripe, event: Event, now: datetime) -> 
            {"status": PaymentStatus.PREPARING, "prepare_tries": 1,
             "next_try_at": now + timedelta(seconds=domain.prepare_delay(1))})))
     if intent:
-        uow.publish("payment_ready", {
-            "order_id": data.order_id, "payment_intent_id": intent.id,
-            "client_secret": intent.client_secret, "amount": data.amount_due,
-            "currency": data.currency, "attempt": 1})
+        announce_ready(uow, data.order_id, 1, data.amount_due, data.currency, intent)
     if not uow.commit_unless_duplicate() and intent:
         # The same event, delivered twice at once, was handled by another worker.
         kept = latest_payment(uow.session, data.order_id)
         if kept is None or kept.payment_intent_id != intent.id:
             stripe.cancel_intent(intent.id)
+
+
+def announce_ready(uow: UnitOfWork, order_id: str, attempt: int, amount: int, currency: str,
+                   intent: Intent) -> None:
+    uow.publish("payment_ready", {"order_id": order_id, "payment_intent_id": intent.id,
+                                  "client_secret": intent.client_secret, "amount": amount,
+                                  "currency": currency, "attempt": attempt})
 
 
 def prepare(uow: UnitOfWork, stripe: Stripe, payment_id: int, now: datetime) -> bool:
@@ -82,9 +85,7 @@ def prepare(uow: UnitOfWork, stripe: Stripe, payment_id: int, now: datetime) -> 
     reference, tries = payment.order["reference"], payment.prepare_tries
     uow.rollback()
     try:
-        intent = stripe.create_intent(
-            amount, currency, metadata={"order_id": order_id, "reference": reference},
-            idempotency_key=f"order-{order_id}-attempt-{attempt}")
+        intent = stripe.order_intent(order_id, reference, attempt, amount, currency)
     except stripe_sdk.StripeError as exc:
         log.warning("Stripe did not make the intent of order %s: %s", order_id,
                     type(exc).__name__)
@@ -100,9 +101,7 @@ def prepare(uow: UnitOfWork, stripe: Stripe, payment_id: int, now: datetime) -> 
                 client_secret=intent.client_secret, next_try_at=None)
         .execution_options(synchronize_session=False)).rowcount
     if made:
-        uow.publish("payment_ready", {"order_id": order_id, "payment_intent_id": intent.id,
-                                      "client_secret": intent.client_secret, "amount": amount,
-                                      "currency": currency, "attempt": attempt})
+        announce_ready(uow, order_id, attempt, amount, currency, intent)
     uow.commit()
     if not made and uow.session.get(Payment, payment_id).payment_intent_id != intent.id:
         stripe.cancel_intent(intent.id)
@@ -151,18 +150,13 @@ def new_attempt(uow: UnitOfWork, stripe: Stripe, previous: Payment) -> Payment:
         stripe.cancel_intent(previous.payment_intent_id)
         previous.status = PaymentStatus.CANCELED
     attempt = previous.attempt + 1
-    intent = stripe.create_intent(
-        previous.amount, previous.currency,
-        metadata={"order_id": previous.order_id, "reference": previous.order["reference"]},
-        idempotency_key=f"order-{previous.order_id}-attempt-{attempt}")
+    intent = stripe.order_intent(previous.order_id, previous.order["reference"], attempt,
+                                 previous.amount, previous.currency)
     uow.session.add(Payment(
         order_id=previous.order_id, attempt=attempt, payment_intent_id=intent.id,
         client_secret=intent.client_secret, amount=previous.amount,
         currency=previous.currency, status=PaymentStatus.PENDING, order=previous.order))
-    uow.publish("payment_ready", {
-        "order_id": previous.order_id, "payment_intent_id": intent.id,
-        "client_secret": intent.client_secret, "amount": previous.amount,
-        "currency": previous.currency, "attempt": attempt})
+    announce_ready(uow, previous.order_id, attempt, previous.amount, previous.currency, intent)
     if not uow.commit_unless_duplicate():
         # Another request for the same order won the race: use its intent.
         stripe.cancel_intent(intent.id)

@@ -11,7 +11,7 @@ from services.registration.catalog import Catalog
 from services.registration.domain import Status
 from services.registration.models import Order, Registration, release_places, take_places
 from shared.db import UnitOfWork
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.events import (
     Buyer,
     ConferenceFacts,
@@ -45,6 +45,14 @@ def find(uow: UnitOfWork, model: type[Order] | type[Registration], id_: str,
         noun = "order" if model is Order else "registration"
         raise NotFound(f"No {noun} has this id.", f"{noun}_id")
     return found
+
+
+def payable(order: Order) -> Order:
+    """The order, if something is due on it now; else Conflict."""
+    if order.status != Status.PENDING_PAYMENT or not order.amount_due:
+        raise Conflict(f"This booking is {order.status}; nothing is due.", "status",
+                       code="nothing_due")
+    return order
 
 
 def full_name(given_name: str, family_name: str) -> str:

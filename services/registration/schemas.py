@@ -261,8 +261,8 @@ class OrderView(BookingState):
     lines: list[OrderLineView]
 
     @classmethod
-    def of(cls, order, **extra) -> "OrderView":
-        """The view of an ``Order`` row; ``extra`` fields for a subclass."""
+    def of(cls, order) -> "OrderView":
+        """The view of an ``Order`` row."""
         return cls.model_validate({
             **{name: getattr(order, name) for name in OrderView.model_fields
                if name not in ("buyer", "delegates", "lines")},
@@ -273,8 +273,7 @@ class OrderView(BookingState):
                 purchase_order=order.purchase_order),
             "delegates": [OrderDelegateView.model_validate(r, from_attributes=True)
                           .model_dump() for r in order.registrations],
-            "lines": [line.model_dump() for line in order_lines(order)],
-            **extra})
+            "lines": [line.model_dump() for line in order_lines(order)]})
 
 
 class OrderCreated(OrderView):

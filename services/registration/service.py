@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from services.registration import booking, changes, pages, payment_events, reports
 from services.registration.domain import Status
 from services.registration.models import Base, CatalogCache, Order, Registration
-from services.registration.orders import find
+from services.registration.orders import find, payable
 from services.registration.schemas import (
     AdminQuery,
     CardPayment,
@@ -43,7 +43,7 @@ from shared.auth import (
 )
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.errors import Conflict, Forbidden, NotFound, Unauthorized
+from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.http import HttpService, http, idempotency_key, json_response
 from shared.rpc import ask
 
@@ -95,21 +95,15 @@ class RegistrationService(HttpService):
 
     def paid_by_delegate(self, request, registration_id: str) -> Order:
         """A delegate's order, when the delegate is its buyer (an order of one)."""
-        order = self.delegate_registration(request, registration_id).order
-        if len(order.registrations) > 1:
+        registration = self.delegate_registration(request, registration_id)
+        if registration.paid_by_buyer:
             raise Forbidden("This booking is paid by its buyer, for the whole group.",
                             TOKEN_HEADER, code="paid_by_buyer")
-        return order
-
-    def pending(self, order: Order) -> Order:
-        if order.status != Status.PENDING_PAYMENT or not order.amount_due:
-            raise Conflict(f"This booking is {order.status}; nothing is due.", "status",
-                           code="nothing_due")
-        return order
+        return registration.order
 
     def payment(self, order: Order):
         """What the browser needs to pay, or 202 while payments prepares it."""
-        self.pending(order)
+        payable(order)
         if order.client_secret is None:
             return json_response({"status": "preparing"}, 202, {"Retry-After": "1"})
         return PaymentView(payment_intent_id=order.payment_intent_id,
@@ -117,10 +111,10 @@ class RegistrationService(HttpService):
                            publishable_key=self.config["STRIPE_PUBLISHABLE_KEY"], status="ready")
 
     def pay(self, order: Order, payment_method: str) -> dict:
-        return self.ask_payments(self.payments.pay, self.pending(order).id, payment_method)
+        return self.ask_payments(self.payments.pay, payable(order).id, payment_method)
 
     def card_setup(self, order: Order) -> dict:
-        self.pending(order)
+        payable(order)
         return {"client_secret": self.ask_payments(self.payments.start_card_setup)}
 
     def receipt(self, order: Order) -> Response:
@@ -133,7 +127,8 @@ class RegistrationService(HttpService):
     def created(self, order: Order) -> OrderCreated:
         secret = self.config["SECRET_KEY"]
         view = OrderView.of(order)
-        return OrderCreated.of(order, token=order_token(secret, order.id), delegates=[
+        return OrderCreated(**view.model_dump(exclude={"delegates"}),
+                            token=order_token(secret, order.id), delegates=[
             {**delegate.model_dump(), "token": registration_token(secret, delegate.id)}
             for delegate in view.delegates])
 
