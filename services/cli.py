@@ -234,7 +234,7 @@ def run_everything() -> None:
         print(f"{name:>14}: {url}  (API: {url}/openapi.json)")
     print(f"{'desk page':>14}: http://127.0.0.1:{SERVICE_PORTS['badges']}/desk")
     print(f"Organiser tokens: ADMIN_TOKEN={config['ADMIN_TOKEN']} "
-          f"DESK_TOKEN={config['DESK_TOKEN']}")
+          f"DESK_TOKEN={config['DESK_TOKEN']} FINANCE_TOKEN={config['FINANCE_TOKEN']}")
     print("Ctrl-C stops everything.")
     while all(p.poll() is None for p in processes.values()):
         time.sleep(1)

@@ -1,7 +1,9 @@
 """Who may do what: organiser bearer tokens and signed tokens for delegates.
 
 Organisers send ``Authorization: Bearer <token>``: ``ADMIN_TOKEN`` may do
-everything, ``DESK_TOKEN`` may search, print and check in only.
+everything, ``DESK_TOKEN`` may search, print and check in only, ``FINANCE_TOKEN``
+may do money and documents (orders, payments, transfers, invoices, credit notes,
+the emails about them) and sees no dietary or accessibility needs.
 
 A delegate's private token (the ``X-Registration-Token`` header, and the link
 in their emails) is an HMAC of the registration id with ``SECRET_KEY``, and a
@@ -18,7 +20,9 @@ import hmac
 
 ADMIN = "admin"
 DESK = "desk"
-ROLE_TOKEN_KEYS = {ADMIN: "ADMIN_TOKEN", DESK: "DESK_TOKEN"}
+FINANCE = "finance"
+ROLE_TOKEN_KEYS = {ADMIN: "ADMIN_TOKEN", DESK: "DESK_TOKEN", FINANCE: "FINANCE_TOKEN"}
+MONEY = (ADMIN, FINANCE)  # who may see and do money and documents
 
 
 def role_for_bearer(authorization: str | None, config: dict) -> str | None:

@@ -20,6 +20,7 @@ LOCAL_DEFAULTS = {
     "SECRET_KEY": "local-secret-key-change-me",
     "ADMIN_TOKEN": "local-admin-token",
     "DESK_TOKEN": "local-desk-token",
+    "FINANCE_TOKEN": "local-finance-token",
     "STRIPE_API_KEY": "sk_test_local",
     "STRIPE_API_BASE": "http://127.0.0.1:8420",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_local",
@@ -29,6 +30,8 @@ LOCAL_DEFAULTS = {
     "SMTP_PORT": "8025",
     "MAIL_FROM": "Ecsite Conference <conference@ecsite.local>",
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    "PAYMENTS_PUBLIC_URL": "http://127.0.0.1:8001",
+    "NOTIFICATIONS_PUBLIC_URL": "http://127.0.0.1:8003",
     "VAR_DIR": "var",
 }
 

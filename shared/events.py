@@ -89,6 +89,18 @@ class RegistrationCancelledData(RegistrationData):
                              "refund_due for this delegate")
 
 
+PaymentMethod = Literal["card", "invoice"]
+
+
+class BankAccount(Contract):
+    """Where an invoice's transfer goes."""
+
+    account_holder: str
+    iban: str
+    bic: str
+    bank_name: str
+
+
 class Buyer(Contract):
     """Who books and pays for an order, and what the documents say of them."""
 
@@ -124,7 +136,7 @@ class OrderData(Contract):
     order_id: str
     reference: str
     status: RegistrationStatus
-    payment_method: Literal["card"]
+    payment_method: PaymentMethod
     amount_due: int = Field(description="cents, VAT included")
     vat_amount: int
     vat_rate_percent: str
@@ -133,6 +145,9 @@ class OrderData(Contract):
     buyer: Buyer
     delegates: list[OrderDelegate]
     hold_expires_at: datetime | None = None
+    payment_reminders_at: list[datetime] = Field(
+        default_factory=list, description="when to remind the buyer of an unpaid invoice")
+    bank_account: BankAccount | None = Field(None, description="an invoice order's payee")
     conference: ConferenceFacts
 
 
@@ -148,6 +163,17 @@ class PaymentData(Contract):
     currency: str
 
 
+class PaymentSucceededData(Contract):
+    """An order is paid in full: by card (its PaymentIntent), or by bank transfers
+    (``amount`` is everything received)."""
+
+    order_id: str
+    method: Literal["card", "transfer"]
+    payment_intent_id: str | None = None
+    amount: int
+    currency: str
+
+
 class PaymentReadyData(PaymentData):
     """A PaymentIntent the buyer's browser can pay now (Stripe.js needs the secret)."""
 
@@ -159,10 +185,50 @@ class PaymentFailedData(PaymentData):
     reason: str
 
 
-class PaymentRefundedData(PaymentData):
+class PaymentRefundedData(Contract):
+    """Money handed back: through Stripe for a card payment; for money received by bank
+    transfer, owed back by transfer (the organiser pays it)."""
+
+    order_id: str
+    method: Literal["card", "transfer"]
+    payment_intent_id: str | None = None
+    amount: int
+    currency: str
     refund_id: str
     total_refunded: int = Field(description="cents refunded on this payment so far")
     fully_refunded: bool
+
+
+DocumentKind = Literal["invoice", "credit_note"]
+
+
+class DocumentData(Contract):
+    """An invoice or credit note, as issued (it never changes afterwards)."""
+
+    order_id: str
+    kind: DocumentKind
+    number: str
+    issued_on: date
+    amount: int = Field(description="gross cents; a credit note's is positive")
+    vat_amount: int
+    currency: str
+    paid: bool = Field(False, description="an invoice issued for money already received")
+    payment_reference: str | None = Field(None, description="ISO 11649 RF reference")
+    due_on: date | None = None
+    invoice_number: str | None = Field(None, description="the invoice a credit note credits")
+    reason: str | None = None
+
+
+class TransferData(Contract):
+    """A bank transfer recorded on an order (by an organiser, or from a statement)."""
+
+    order_id: str
+    transfer_id: str
+    amount: int
+    currency: str
+    received_on: date
+    total_received: int
+    amount_due: int
 
 
 class BadgeGeneratedData(Contract):
@@ -193,19 +259,23 @@ class EventType:
 EVENT_TYPES = {
     event.name: event
     for event in [
-        EventType("registration", "order_placed", 1, OrderData),
-        EventType("registration", "order_confirmed", 1, OrderData),
-        EventType("registration", "order_cancelled", 1, OrderCancelledData),
-        EventType("registration", "order_expired", 1, OrderData),
+        EventType("registration", "order_placed", 2, OrderData),
+        EventType("registration", "order_confirmed", 2, OrderData),
+        EventType("registration", "order_updated", 1, OrderData),
+        EventType("registration", "order_cancelled", 2, OrderCancelledData),
+        EventType("registration", "order_expired", 2, OrderData),
         EventType("registration", "registration_created", 2, RegistrationData),
         EventType("registration", "registration_confirmed", 2, RegistrationData),
         EventType("registration", "registration_updated", 2, RegistrationData),
         EventType("registration", "registration_cancelled", 2, RegistrationCancelledData),
         EventType("registration", "registration_expired", 2, RegistrationData),
         EventType("payments", "payment_ready", 1, PaymentReadyData),
-        EventType("payments", "payment_succeeded", 2, PaymentData),
+        EventType("payments", "payment_succeeded", 3, PaymentSucceededData),
         EventType("payments", "payment_failed", 2, PaymentFailedData),
-        EventType("payments", "payment_refunded", 2, PaymentRefundedData),
+        EventType("payments", "payment_refunded", 3, PaymentRefundedData),
+        EventType("payments", "invoice_issued", 1, DocumentData),
+        EventType("payments", "credit_note_issued", 1, DocumentData),
+        EventType("payments", "transfer_recorded", 1, TransferData),
         EventType("badges", "badge_generated", 1, BadgeGeneratedData),
         EventType("badges", "delegate_checked_in", 1, DelegateCheckedInData),
         EventType("notifications", "email_sent", 2, EmailSentData),

@@ -132,13 +132,40 @@ def _http_exception_response(exc: HTTPException) -> Response:
     return error_response(exc.code or 400, codes.get(exc.code, "bad_request"), exc.description)
 
 
+CORS_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, "
+                                    "X-Order-Token, X-Registration-Token",
+    "Access-Control-Expose-Headers": "Retry-After, Content-Disposition",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def allowed_origins(config: dict) -> set[str]:
+    """Where the organisers' and buyers' pages come from (``CORS_ORIGINS``, comma
+    separated; by default the registration service's public address): the only other
+    origins a browser may call this service from."""
+    origins = config.get("CORS_ORIGINS") or config.get("PUBLIC_BASE_URL") or ""
+    if isinstance(origins, str):
+        origins = origins.split(",")
+    return {origin.strip().rstrip("/") for origin in origins if origin.strip()}
+
+
 class JsonWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
+        origin = environ.get("HTTP_ORIGIN")
+        cross_origin = {**CORS_HEADERS, "Access-Control-Allow-Origin": origin, "Vary": "Origin"
+                        } if origin and origin in allowed_origins(self.server.container.config) \
+            else {}
+
         def with_security_headers(status, headers, exc_info=None):
             present = {name.lower() for name, _ in headers}
-            headers.extend((k, v) for k, v in SECURITY_HEADERS.items() if k.lower() not in present)
+            headers.extend((k, v) for k, v in {**SECURITY_HEADERS, **cross_origin}.items()
+                           if k.lower() not in present)
             return start_response(status, headers, exc_info)
 
+        if environ["REQUEST_METHOD"] == "OPTIONS":  # a browser's preflight
+            return Response(status=204 if cross_origin else 403)(environ, with_security_headers)
         request = Request(environ, shallow=True)
         try:
             provider, request.path_values = self.url_map.bind_to_environ(environ).match()

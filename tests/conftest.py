@@ -31,6 +31,7 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-token"
 DESK_TOKEN = "test-desk-token"
+FINANCE_TOKEN = "test-finance-token"
 
 
 def free_port() -> int:
@@ -100,6 +101,7 @@ def make_config(service, amqp_uri, database_url, **extra):
         DATABASE_URL=database_url,
         ADMIN_TOKEN=ADMIN_TOKEN,
         DESK_TOKEN=DESK_TOKEN,
+        FINANCE_TOKEN=FINANCE_TOKEN,
         SECRET_KEY="test-secret-key",
         EVENT_RETRY_DELAYS=[0.2, 0.4],
     )

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from eventlet import patcher, tpool
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
@@ -22,6 +21,7 @@ from shared.consumer import event_handler
 from shared.db import Database, utcnow
 from shared.errors import NotFound
 from shared.http import HttpService, http
+from shared.rendering import off_hub
 
 STATIC = Path(__file__).with_name("static")
 DESK_FILES = {"desk.js": "text/javascript", "desk.css": "text/css"}
@@ -30,19 +30,8 @@ PAGE_SECURITY = {"Content-Security-Policy": "default-src 'self'; img-src 'self' 
 STAFF = (ADMIN, DESK)
 
 
-# reportlab's font subsetting is not safe across threads (seen once in 1,200 badges under
-# load: a KeyError in TTFont.makeSubset): render one PDF at a time. Rendering holds the
-# GIL anyway, so nothing is lost; a real OS lock, since tpool's workers are OS threads.
-RENDERING = patcher.original("threading").Lock()
-
-
-def render_serially(badges, layout):
-    with RENDERING:
-        return render_badges(badges, layout)
-
-
 def render_off_hub(badges, layout):
-    return tpool.execute(render_serially, badges, layout)
+    return off_hub(render_badges, badges, layout)
 
 
 def pdf_response(pdf: bytes, filename: str) -> Response:

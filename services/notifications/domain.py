@@ -1,13 +1,22 @@
 """Which email each event calls for, to whom, and how sending is retried. Pure: no I/O."""
 
+from datetime import datetime
+
 from shared.events import Event
 
 REGISTRATION_EVENTS = ("registration_created", "registration_confirmed", "registration_updated",
                        "registration_cancelled", "registration_expired")
-ORDER_EVENTS = ("order_placed", "order_confirmed", "order_cancelled", "order_expired")
+ORDER_EVENTS = ("order_placed", "order_confirmed", "order_updated", "order_cancelled",
+                "order_expired")
+DOCUMENT_EVENTS = ("invoice_issued", "credit_note_issued", "transfer_recorded")
 
 # What a delegate hears about their own place; every other kind goes to the order's buyer.
 DELEGATE_KINDS = ("e_ticket", "badge_changed", "cancelled")
+
+# Invoices a buyer is sent by email: one to pay by transfer, and one replacing an invoice
+# after an organiser corrected the billing details. An invoice issued for a card payment
+# goes with the payment confirmation instead; one issued for transfers, likewise.
+EMAILED_INVOICES = ("invoice_order", "billing_corrected")
 
 MAX_RETRY_DELAY = 600.0
 
@@ -17,14 +26,18 @@ def same_person(email: str, other: str) -> bool:
 
 
 def message_kind(event: Event, name_before: tuple[str, str] | None = None,
-                 buyer_email: str | None = None) -> str | None:
+                 buyer_email: str | None = None, order_status: str | None = None
+                 ) -> str | None:
     """The message ``event`` calls for, or None. ``name_before`` is the badge name
     (given, family) this service knew before a ``registration_updated``; ``buyer_email``
-    the email of the buyer of a registration's order, when known."""
+    the email of the buyer of a registration's order, when known; ``order_status`` the
+    latest status known of the order a payments event is about."""
     data = event.data
     match event.type:
         case "order_placed":
-            return "order_received" if data.status == "pending_payment" else None
+            # An invoice order's buyer gets the invoice instead (invoice_issued).
+            return "order_received" if data.status == "pending_payment" \
+                and data.payment_method == "card" else None
         case "order_expired":
             return "hold_expired"
         case "order_cancelled":
@@ -52,19 +65,43 @@ def message_kind(event: Event, name_before: tuple[str, str] | None = None,
             return "payment_failed"
         case "payment_refunded":
             return "refunded"
+        case "invoice_issued":
+            return "invoice" if data.reason in EMAILED_INVOICES else None
+        case "credit_note_issued":
+            return "credit_note"
+        case "transfer_recorded":
+            # Paid in full, payment_succeeded follows and confirms; a part of what is due,
+            # on an order still waiting for it, is acknowledged with what is left to pay.
+            return "transfer_received" if data.total_received < data.amount_due \
+                and order_status in (None, "pending_payment") else None
     return None
+
+
+def reminder_times(event: Event) -> list[datetime]:
+    """When to remind the buyer of an order just placed to pay its invoice: one message
+    at each time, sent unless the order is paid (or over) by then."""
+    data = event.data
+    if event.type != "order_placed" or data.payment_method != "invoice" \
+            or data.status != "pending_payment":
+        return []
+    return sorted(set(data.payment_reminders_at))
 
 
 # Sent only once the buyer has had time to pay: paid by then, it is not sent at all.
 DEFERRED_KINDS = ("order_received",)
+# Asking the buyer to pay: never sent for an order that is paid, or over.
+REMINDER_KINDS = ("invoice_reminder",)
 
 
-def outdated(kind: str, order_status: str | None, order_changed_before_due: bool) -> bool:
-    """Whether a deferred message has lost its point by the time it is first due: the
-    "payment due" of an order that was paid (or closed) before then. One already tried
-    (and failed) is sent when it can be, like any other."""
-    return (kind in DEFERRED_KINDS and order_status not in (None, "pending_payment")
-            and order_changed_before_due)
+def outdated(kind: str, order_status: str | None, order_changed_before_due: bool,
+             resent: bool = False) -> bool:
+    """Whether a message has lost its point by the time it is tried: the "payment due"
+    of an order paid (or closed) before it was first due (one already tried, and failed,
+    is sent when it can be, like any other); a reminder to pay an order that is no
+    longer waiting for payment, whenever. A copy an organiser asked for is always sent."""
+    if resent or order_status in (None, "pending_payment"):
+        return False
+    return kind in REMINDER_KINDS or (kind in DEFERRED_KINDS and order_changed_before_due)
 
 
 def retry_delay(attempts: int, base: float) -> float:

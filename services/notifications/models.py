@@ -3,8 +3,8 @@ every message."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from shared.db import UTCDateTime, utcnow
 
@@ -26,25 +26,42 @@ class Recipient(Base):
 
 class Order(Base):
     """What this service knows of an order, from the registration service's events: the
-    buyer, whom payment events (which carry only the order id) are addressed to."""
+    buyer, whom payment events (which carry only the order id) are addressed to; and from
+    the payments service's, how its invoice is to be paid."""
 
     __tablename__ = "orders"
 
     order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     snapshot: Mapped[dict] = mapped_column(JSON, doc="the latest OrderData")
     as_of: Mapped[datetime] = mapped_column(UTCDateTime(), doc="when that snapshot was true")
+    invoice: Mapped[dict | None] = mapped_column(
+        JSON, doc="the latest invoice issued for the order (DocumentData)")
+    invoice_as_of: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), doc="when that invoice was issued")
+    received: Mapped[int] = mapped_column(
+        Integer, default=0, doc="cents received by bank transfer so far")
 
 
 class Message(Base):
-    """One email, stored before it is sent: one per (event, kind), whatever the redeliveries.
-    A message to a buyer has no registration id."""
+    """One email, stored before it is sent: one per (event, kind, occasion), whatever the
+    redeliveries. A message to a buyer has no registration id.
+
+    Most events call for one message of a kind, whose occasion is ``""``; an order placed
+    to be paid by invoice calls for a reminder at each of its times (the occasion is the
+    time); an organiser's resend is a copy of a message (``resend_of``), its occasion
+    numbering the copies of that message."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("event_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "kind", "occasion", name="uq_messages_occasion"),
+        UniqueConstraint("resend_of", "idempotency_key", name="uq_messages_resend_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(40))
+    occasion: Mapped[str] = mapped_column(
+        String(64), default="", doc="what tells apart messages of one kind from one event")
     registration_id: Mapped[str | None] = mapped_column(
         String(36), index=True, doc="the delegate's, for a message to a delegate")
     order_id: Mapped[str | None] = mapped_column(
@@ -59,6 +76,15 @@ class Message(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resend_of: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", name="fk_messages_resend_of"), index=True,
+        doc="the message this one is a copy of")
+    idempotency_key: Mapped[str | None] = mapped_column(
+        String(255), doc="the Idempotency-Key of the resend that made this copy")
+    resent_by: Mapped[str | None] = mapped_column(
+        String(20), doc="the organiser role that asked for this copy")
+
+    original: Mapped["Message | None"] = relationship(remote_side=[id])
 
 
 def next_due(session: Session, now: datetime) -> Message | None:

@@ -10,7 +10,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from shared.money import format_money
 
 KINDS = ("order_received", "payment_confirmed", "payment_failed", "hold_expired",
-         "order_cancelled", "refunded", "e_ticket", "badge_changed", "cancelled")
+         "order_cancelled", "refunded", "invoice", "invoice_reminder", "transfer_received",
+         "credit_note", "e_ticket", "badge_changed", "cancelled")
 
 SUBJECTS = {
     "order_received": "Order {{ order.reference }} received: payment due",
@@ -20,6 +21,14 @@ SUBJECTS = {
     "order_cancelled": "Order {{ order.reference }} cancelled",
     "refunded": "Refund of {{ event.amount | money(event.currency) }}"
                 " for order {{ order.reference }}",
+    "invoice": "{{ 'Corrected invoice' if event.reason == 'billing_corrected' else 'Invoice' }}"
+               " {{ event.number }} for order {{ order.reference }}",
+    "invoice_reminder": "Reminder: payment for order {{ order.reference }} is due"
+                        "{{ ' on ' ~ payment.due_on | day if payment.due_on else '' }}",
+    "transfer_received": "Transfer received for order {{ order.reference }}:"
+                         " {{ (event.amount_due - event.total_received) | money(event.currency) }}"
+                         " still due",
+    "credit_note": "Credit note {{ event.number }} for order {{ order.reference }}",
     "e_ticket": "Your e-ticket for the {{ conference.name }} ({{ registration.reference }})",
     "badge_changed": "Your badge for the {{ conference.name }} has been updated",
     "cancelled": "Registration {{ registration.reference }} cancelled",
@@ -49,6 +58,21 @@ def format_dates(starts_on: str, ends_on: str) -> str:
     return f"{start.day} {MONTHS[start.month - 1]} {start.year} – {end_text}"
 
 
+def format_day(day: str | date) -> str:
+    """A date (or the date of an ISO date-time, as written) as ``"15 March 2027"``."""
+    if isinstance(day, str):
+        day = datetime.fromisoformat(day)
+    if isinstance(day, datetime):
+        day = day.date()
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def in_groups(code: str | None, size: int = 4) -> str:
+    """A reference or account number as people copy it: ``"RF18 5390 0754 7034"``."""
+    compact = "".join((code or "").split()).upper()
+    return " ".join(compact[i:i + size] for i in range(0, len(compact), size))
+
+
 def format_utc(moment: str) -> str:
     """An ISO date-time as ``"2027-03-01 14:30 UTC"``; a naive one is taken to be UTC."""
     parsed = datetime.fromisoformat(moment)
@@ -65,7 +89,8 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENV.filters.update(money=format_money, dates=format_dates, utc=format_utc)
+ENV.filters.update(money=format_money, dates=format_dates, utc=format_utc, day=format_day,
+                   groups=in_groups)
 
 _SUBJECT_TEMPLATES = {kind: ENV.from_string(source) for kind, source in SUBJECTS.items()}
 

@@ -1,7 +1,6 @@
 """The notifications service (port 8003): every buyer and delegate gets the right email,
 once."""
 
-import base64
 from datetime import timedelta
 
 from nameko.dependency_providers import Config
@@ -9,15 +8,14 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from pydantic import BaseModel, Field
 
-from services.notifications import operations
-from services.notifications.mailer import MailerProvider, TemporaryFailure
+from services.notifications import operations, resending, sending
+from services.notifications.documents import PaymentsDocuments
+from services.notifications.mailer import MailerProvider
 from services.notifications.models import Base, Message
-from shared.auth import ADMIN
+from shared.auth import MONEY, role_for_bearer
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.errors import Refusal
-from shared.http import HttpService, http
-from shared.rpc import ask
+from shared.http import HttpService, http, idempotency_key
 
 
 class MessageView(BaseModel):
@@ -26,24 +24,31 @@ class MessageView(BaseModel):
     attempts: int
     last_error: str | None
     created_at: str
+    next_attempt_at: str | None = Field(description="when it is tried next, while queued")
     sent_at: str | None
     message_id: str
     registration_id: str | None = Field(description="the delegate's; none for the buyer's")
     order_id: str | None
+    resend_of: str | None = Field(description="the message_id of the message this one "
+                                              "copies, for an organiser's resend")
 
 
 class MessageLog(BaseModel):
     items: list[MessageView]
 
 
+def message_view(m: Message) -> MessageView:
+    return MessageView(
+        kind=m.kind, status=m.status, attempts=m.attempts, last_error=m.last_error,
+        created_at=m.created_at.isoformat(),
+        next_attempt_at=m.next_attempt_at.isoformat() if m.status == "queued" else None,
+        sent_at=m.sent_at.isoformat() if m.sent_at else None, message_id=m.message_id,
+        registration_id=m.registration_id, order_id=m.order_id,
+        resend_of=m.original.message_id if m.original else None)
+
+
 def message_log(messages: list[Message]) -> MessageLog:
-    return MessageLog(items=[
-        MessageView(kind=m.kind, status=m.status, attempts=m.attempts, last_error=m.last_error,
-                    created_at=m.created_at.isoformat(),
-                    sent_at=m.sent_at.isoformat() if m.sent_at else None,
-                    message_id=m.message_id, registration_id=m.registration_id,
-                    order_id=m.order_id)
-        for m in messages])
+    return MessageLog(items=[message_view(m) for m in messages])
 
 
 class NotificationsService(HttpService):
@@ -58,14 +63,9 @@ class NotificationsService(HttpService):
     mailer = MailerProvider()
     payments = RpcProxy("payments")
 
-    def receipt_pdf(self, order_id: str) -> bytes:
-        try:
-            return base64.b64decode(ask(self.payments.receipt_pdf, order_id, service="Payments"))
-        except Refusal as refusal:  # unreachable, or no receipt yet: both may change
-            raise TemporaryFailure(f"no receipt from payments: {refusal.code}") from None
-
     @event_handler("registration", "order_placed")
     @event_handler("registration", "order_confirmed")
+    @event_handler("registration", "order_updated")
     @event_handler("registration", "order_cancelled")
     @event_handler("registration", "order_expired")
     @event_handler("registration", "registration_created")
@@ -76,27 +76,42 @@ class NotificationsService(HttpService):
     @event_handler("payments", "payment_succeeded")
     @event_handler("payments", "payment_failed")
     @event_handler("payments", "payment_refunded")
+    @event_handler("payments", "invoice_issued")
+    @event_handler("payments", "credit_note_issued")
+    @event_handler("payments", "transfer_recorded")
     def on_event(self, event):
         operations.record(self.db, event, timedelta(
             seconds=float(self.config.get("PAYMENT_DUE_DELAY_SECONDS", 60))))
 
     @timer(interval=1)
     def send_due(self):
-        settings = operations.Settings(
+        settings = sending.Settings(
             from_address=self.config["MAIL_FROM"],
             public_base_url=self.config["PUBLIC_BASE_URL"],
             secret_key=self.config["SECRET_KEY"],
             retry_base_seconds=float(self.config.get("SEND_RETRY_SECONDS", 5)))
-        operations.send_due(self.db, self.mailer, self.receipt_pdf, settings, utcnow())
+        sending.send_due(self.db, self.mailer, PaymentsDocuments(self.payments), settings,
+                         utcnow())
 
-    @http("GET", "/api/admin/registrations/<string:registration_id>/messages", roles=(ADMIN,),
+    @http("GET", "/api/admin/registrations/<string:registration_id>/messages", roles=MONEY,
           summary="The emails to one delegate: kind, status, tries, last error, when sent",
           responses={200: ("Messages, oldest first", MessageLog)})
     def registration_messages(self, request, registration_id):
         return message_log(operations.messages_to_delegate(self.db, registration_id))
 
-    @http("GET", "/api/admin/orders/<string:order_id>/messages", roles=(ADMIN,),
+    @http("GET", "/api/admin/orders/<string:order_id>/messages", roles=MONEY,
           summary="The emails about one order, to its buyer and to its delegates",
           responses={200: ("Messages, oldest first", MessageLog)})
     def order_messages(self, request, order_id):
         return message_log(operations.messages_of_order(self.db, order_id))
+
+    @http("POST", "/api/admin/messages/<string:message_id>/resend", roles=MONEY,
+          summary="Send a message again: a copy (same kind, recipient and content, a new "
+                  "Message-ID), queued now. Idempotency-Key header: the same key gives the "
+                  "same copy; without one, a copy still queued is the answer to a repeat",
+          responses={202: ("The copy, queued", MessageView)})
+    def resend_message(self, request, message_id):
+        copy = resending.resend(
+            self.db, message_id, idempotency_key(request),
+            role_for_bearer(request.headers.get("Authorization"), self.config), utcnow())
+        return 202, message_view(copy)

@@ -1,6 +1,7 @@
 """Rules of payments: what a Stripe report does to a payment, what may be refunded.
 Pure: no I/O, no clock."""
 
+from datetime import date
 from enum import StrEnum
 
 
@@ -67,3 +68,43 @@ def refund_amount(requested: int | None, paid: int, refunded: int) -> int:
 
 def receipt_number(prefix: str, sequence: int) -> str:
     return f"{prefix}-R-{sequence:06d}"
+
+
+def document_number(prefix: str, letter: str, sequence: int) -> str:
+    """``ECS27-I-000012`` (invoice) or ``ECS27-C-000003`` (credit note)."""
+    return f"{prefix}-{letter}-{sequence:06d}"
+
+
+def supply_dates(starts_on: date, ends_on: date) -> str:
+    """The date(s) of supply as printed: the conference's days."""
+    if starts_on == ends_on:
+        return f"{starts_on.day} {starts_on:%B %Y}"
+    if (starts_on.year, starts_on.month) == (ends_on.year, ends_on.month):
+        return f"{starts_on.day}–{ends_on.day} {ends_on:%B %Y}"
+    return f"{starts_on.day} {starts_on:%B %Y} – {ends_on.day} {ends_on:%B %Y}"
+
+
+# What a credit note says of why it was issued.
+CREDIT_REASONS = {
+    "refund": "Refund",
+    "cancelled": "Order cancelled",
+    "expired": "Invoice not paid by its due date: the order has expired",
+    "billing_corrected": "Billing details corrected: replaced by a new invoice",
+}
+
+
+def creditable(invoice_amount: int, credited: int, asked: int | None = None) -> int:
+    """How much a credit note may credit of an invoice: what is asked (all that is left
+    by default), never more than is left."""
+    left = max(invoice_amount - credited, 0)
+    return left if asked is None else min(asked, left)
+
+
+def order_of_transfer(structured_reference: str | None, found: list[str],
+                      orders_by_reference: dict[str, str]) -> str | None:
+    """The order a transfer pays: its structured RF reference if we know it, else the
+    one order whose reference its free text names; None when none or several do."""
+    if structured_reference and structured_reference in orders_by_reference:
+        return orders_by_reference[structured_reference]
+    orders = {orders_by_reference[reference] for reference in found}
+    return orders.pop() if len(orders) == 1 else None

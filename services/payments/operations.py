@@ -13,19 +13,19 @@ from datetime import datetime, timedelta
 import stripe as stripe_sdk
 from sqlalchemy import func, select, update
 
-from services.payments import domain
-from services.payments.domain import OPEN, PaymentStatus, RefundRefused
+from services.payments import domain, invoicing, refunds
+from services.payments.domain import OPEN, PaymentStatus
 from services.payments.gateway import Intent, Stripe, intent_from
 from services.payments.models import (
+    Order,
     Payment,
-    Refund,
     StripeEvent,
     latest_payment,
     next_receipt_sequence,
 )
 from services.payments.receipts import Receipt, ReceiptLine
 from shared.db import UnitOfWork
-from shared.errors import BadRequest, Conflict, Invalid, NotFound
+from shared.errors import BadRequest, Conflict, NotFound
 from shared.events import Event, OrderData
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ def take_order(uow: UnitOfWork, stripe: Stripe, event: Event, now: datetime) -> 
                     type(exc).__name__)
         intent = None
     uow.first_delivery(event)
+    invoicing.keep_order(uow, event)
     uow.session.add(Payment(
         order_id=data.order_id, attempt=1, amount=data.amount_due, currency=data.currency,
         order=data.model_dump(mode="json"),
@@ -127,6 +128,10 @@ def close_for_order(uow: UnitOfWork, stripe: Stripe, event: Event, receipt_prefi
         uow.commit()
         return
     order_id = event.data.order_id
+    order = invoicing.keep_order(uow, event)
+    if order.payment_method == "invoice" and order.paid_at is None:
+        invoicing.credit_order(uow, order_id, "expired" if event.type == "order_expired"
+                               else "cancelled", receipt_prefix, now)
     payment = latest_payment(uow.session, order_id, lock=True)
     if payment is not None and payment.status == PaymentStatus.PREPARING:
         payment.status = PaymentStatus.CANCELED
@@ -140,7 +145,8 @@ def close_for_order(uow: UnitOfWork, stripe: Stripe, event: Event, receipt_prefi
                    receipt_prefix, now)
     uow.commit()
     if event.type == "order_cancelled":
-        refund_owed(uow, stripe, order_id, event.data.refund_due, event)
+        refunds.refund_owed(uow, stripe, order_id, event.data.refund_due, event, receipt_prefix,
+                            now)
 
 
 def new_attempt(uow: UnitOfWork, stripe: Stripe, previous: Payment) -> Payment:
@@ -250,7 +256,13 @@ def settle(uow: UnitOfWork, intent: Intent, observed: PaymentStatus, receipt_pre
         payment.amount_received = intent.amount_received or intent.amount
         payment.receipt_number = domain.receipt_number(
             receipt_prefix, next_receipt_sequence(uow.session))
-        uow.publish("payment_succeeded", {**base, "amount": payment.amount_received})
+        order = uow.session.get(Order, payment.order_id)
+        if order is not None:  # orders paid before invoices existed have no copy here
+            invoicing.issue_invoice(
+                uow, order, receipt_prefix, now, "card_payment",
+                paid_note=f"Paid by card on {now.date().isoformat()} ({intent.id})")
+        uow.publish("payment_succeeded", {**base, "method": "card",
+                                          "amount": payment.amount_received})
     elif new == PaymentStatus.FAILED:
         payment.failure_reason = intent.error or "declined"
         uow.publish("payment_failed", {**base, "amount": payment.amount,
@@ -279,89 +291,31 @@ def reconcile(uow: UnitOfWork, stripe: Stripe, receipt_prefix: str, now: datetim
     return len(due)
 
 
-def refund(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int | None,
-           reason: str, idempotency_key: str | None = None) -> Refund:
-    """Refund part or all of an order's payment, and say so on the bus.
-
-    A request repeated with the same idempotency key is answered with the first refund.
-    Without a key, one is made from the payment's state and the amount."""
-    payment = latest_payment(uow.session, order_id, lock=True)
-    if payment is None or payment.status != PaymentStatus.SUCCEEDED:
-        raise NotFound("This order has no payment to refund.", "order_id")
-    done = idempotency_key and uow.session.scalars(
-        select(Refund).where(Refund.idempotency_key == idempotency_key)).first()
-    if done:
-        uow.rollback()
-        return done
-    try:
-        amount = domain.refund_amount(amount, payment.amount_received, payment.amount_refunded)
-    except RefundRefused as refused:
-        raise Invalid(str(refused), "amount", code="invalid_refund") from None
-    idempotency_key = idempotency_key or (
-        f"refund-{payment.payment_intent_id}-after-{payment.amount_refunded}-of-{amount}")
-    refund_id, refunded = stripe.refund(payment.payment_intent_id, amount, idempotency_key)
-    existing = uow.session.get(Refund, refund_id)
-    if existing is not None:  # Stripe recognised the key and answered with the first refund
-        uow.rollback()
-        return existing
-    record = Refund(refund_id=refund_id, idempotency_key=idempotency_key, payment_id=payment.id,
-                    amount=refunded, reason=reason)
-    uow.session.add(record)
-    payment.amount_refunded += refunded
-    uow.publish("payment_refunded", {
-        "order_id": order_id, "payment_intent_id": payment.payment_intent_id,
-        "amount": refunded, "currency": payment.currency, "refund_id": refund_id,
-        "total_refunded": payment.amount_refunded,
-        "fully_refunded": payment.amount_refunded >= payment.amount_received})
-    uow.commit()
-    return record
-
-
-def refund_for_cancellation(uow: UnitOfWork, stripe: Stripe, event: Event) -> None:
-    """A delegate cancelled alone with money to give back: refund their share, once (one
-    cancelled with their whole order is refunded with the order)."""
-    data = event.data
-    if data.with_order:
-        uow.commit()
-        return
-    refund_owed(uow, stripe, data.order_id, data.refund_due, event)
-
-
-def refund_owed(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int,
-                event: Event) -> None:
-    """Refund what a cancellation event says is owed (never more than is left), once."""
-    payment = latest_payment(uow.session, order_id)
-    if amount <= 0:
-        uow.commit()
-        return
-    if payment is None or payment.status != PaymentStatus.SUCCEEDED:
-        log.warning("order %s is owed a refund but has no payment", order_id)
-        uow.commit()
-        return
-    left = payment.amount_received - payment.amount_refunded
-    if left <= 0:
-        uow.commit()
-        return
-    refund(uow, stripe, order_id, min(amount, left),
-           reason=f"{event.type.replace('_', ' ')} ({event.data.reason})",
-           idempotency_key=f"refund-for-event-{event.id}")
-
-
 def receipt(uow: UnitOfWork, order_id: str) -> Receipt:
+    """The receipt of an order paid by card, or by bank transfers."""
     payment = latest_payment(uow.session, order_id)
-    if payment is None or payment.receipt_number is None:
+    if payment is not None and payment.receipt_number is not None:
+        return _receipt(OrderData.model_validate(payment.order), payment.receipt_number,
+                        payment.succeeded_at, payment.amount_received,
+                        payment.payment_intent_id)
+    order = uow.session.get(Order, order_id)
+    if order is None or order.receipt_number is None:
         raise NotFound("This order has no receipt yet.", "order_id")
-    order = OrderData.model_validate(payment.order)
+    return _receipt(OrderData.model_validate(order.snapshot), order.receipt_number,
+                    order.paid_at, order.amount_received, order.payment_reference)
+
+
+def _receipt(order: OrderData, number: str, paid_at: datetime, total: int,
+             payment_reference: str) -> Receipt:
     organiser, buyer = order.conference.organiser, order.buyer
     return Receipt(
-        number=payment.receipt_number, issued_at=payment.succeeded_at,
+        number=number, issued_at=paid_at,
         conference_name=order.conference.name, organiser_name=organiser.name,
         organiser_address=organiser.address, organiser_vat_number=organiser.vat_number,
         buyer_name=buyer.name, organisation=buyer.organisation, email=buyer.email,
         order_reference=order.reference,
         lines=tuple(ReceiptLine(line.description, line.amount) for line in order.lines),
         currency=order.currency, vat_rate_percent=order.vat_rate_percent,
-        vat_amount=order.vat_amount, total=payment.amount_received,
-        payment_reference=payment.payment_intent_id,
+        vat_amount=order.vat_amount, total=total, payment_reference=payment_reference,
         billing_address=buyer.billing_address, vat_number=buyer.vat_number,
-        purchase_order=buyer.purchase_order, amount_refunded=payment.amount_refunded)
+        purchase_order=buyer.purchase_order)

@@ -4,21 +4,23 @@ announces the order; Stripe's webhooks, refunds, receipts."""
 import base64
 from datetime import timedelta
 
-from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.payments import operations
+from services.payments import invoicing, operations, refunds
+from services.payments.documents import render_document
 from services.payments.gateway import StripeGateway
 from services.payments.models import Base, seed
+from services.payments.money_desk import MoneyDesk
 from services.payments.receipts import render_receipt
-from services.payments.schemas import PaymentList, PaymentView, RefundRequest
-from shared.auth import ADMIN, is_order_token
+from services.payments.schemas import DocumentView, PaymentList, PaymentView, RefundRequest
+from shared.auth import MONEY, is_order_token, role_for_bearer
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.errors import Forbidden
+from shared.errors import Forbidden, Unauthorized
 from shared.http import HttpService, http, idempotency_key
+from shared.rendering import off_hub
 from shared.rpc import rpc
 
 RECONCILE_SECONDS = 5
@@ -26,8 +28,10 @@ PREPARE_SECONDS = 1
 TOKEN_HEADER = "X-Order-Token"
 
 
-class PaymentsService(HttpService):
-    """Buyers pay by card through Stripe; organisers refund; every payment gets a receipt."""
+class PaymentsService(HttpService, MoneyDesk):
+    """Buyers pay by card through Stripe or by bank transfer against an invoice;
+    organisers record transfers, import statements and refund; every order paid or
+    invoiced gets its invoice, receipt and credit notes."""
 
     name = "payments"
     title = "Ecsite Conference Ticketing: payments"
@@ -42,7 +46,14 @@ class PaymentsService(HttpService):
 
     @event_handler("registration", "order_placed")
     def on_order_placed(self, event):
-        operations.take_order(self.db, self.stripe, event, utcnow())
+        if event.data.payment_method == "invoice":
+            invoicing.take_invoice_order(self.db, event, self.receipt_prefix, utcnow())
+        else:
+            operations.take_order(self.db, self.stripe, event, utcnow())
+
+    @event_handler("registration", "order_updated")
+    def on_order_updated(self, event):
+        invoicing.order_updated(self.db, event, self.receipt_prefix, utcnow())
 
     @timer(interval=PREPARE_SECONDS)
     def prepare_payments(self):
@@ -59,7 +70,8 @@ class PaymentsService(HttpService):
     @event_handler("registration", "registration_cancelled")
     def on_registration_cancelled(self, event):
         if self.db.first_delivery(event):
-            operations.refund_for_cancellation(self.db, self.stripe, event)
+            refunds.refund_for_cancellation(self.db, self.stripe, event, self.receipt_prefix,
+                                            utcnow())
 
     @rpc
     def start_card_setup(self) -> str:
@@ -76,7 +88,56 @@ class PaymentsService(HttpService):
     def receipt_pdf(self, order_id: str) -> str:
         """A paid order's receipt, as base64 PDF (RPC, for the page and the email)."""
         receipt = operations.receipt(self.db, order_id)
-        return base64.b64encode(tpool.execute(render_receipt, receipt)).decode()
+        return base64.b64encode(off_hub(render_receipt, receipt)).decode()
+
+    @rpc
+    def documents_of(self, order_id: str) -> list[dict]:
+        """An order's invoices, receipts and credit notes, oldest first (RPC)."""
+        return [{"kind": d["kind"], "number": d["number"],
+                 "issued_on": d["issued_on"].isoformat()}
+                for d in invoicing.documents_of(self.db, order_id)]
+
+    @rpc
+    def document_pdf(self, order_id: str, number: str) -> str:
+        """One of an order's documents, as base64 PDF (RPC, for the emails)."""
+        return base64.b64encode(self.pdf(order_id, number)).decode()
+
+    def pdf(self, order_id: str, number: str) -> bytes:
+        if invoicing.is_receipt(self.db, order_id, number):
+            return off_hub(render_receipt, operations.receipt(self.db, order_id))
+        return off_hub(render_document, invoicing.document(self.db, order_id, number))
+
+    def may_see_order(self, request, order_id: str) -> None:
+        """The buyer (X-Order-Token) or an organiser who may see money."""
+        if request.headers.get("Authorization"):
+            if role_for_bearer(request.headers["Authorization"], self.config) not in MONEY:
+                raise Forbidden("This token may not see documents.")
+            return
+        token = request.headers.get(TOKEN_HEADER)
+        if not token:
+            raise Unauthorized(f"The order's token is needed in {TOKEN_HEADER}.", TOKEN_HEADER)
+        if not is_order_token(self.config["SECRET_KEY"], order_id, token):
+            raise Forbidden("This token does not open this order.", TOKEN_HEADER)
+
+    def document_views(self, order_id: str) -> list[DocumentView]:
+        return [DocumentView(**d, url=f"/api/orders/{order_id}/documents/{d['number']}.pdf")
+                for d in invoicing.documents_of(self.db, order_id)]
+
+    @http("GET", "/api/orders/<string:order_id>/documents",
+          summary=f"An order's invoices, receipts and credit notes ({TOKEN_HEADER}, or an "
+                  "organiser's token for money)",
+          responses={200: ("Oldest first; each url gives the PDF", None)})
+    def list_documents(self, request, order_id):
+        self.may_see_order(request, order_id)
+        return [view.model_dump(mode="json") for view in self.document_views(order_id)]
+
+    @http("GET", "/api/orders/<string:order_id>/documents/<string:number>.pdf",
+          summary=f"One document of an order, as PDF ({TOKEN_HEADER}, or an organiser's "
+                  "token for money)")
+    def download_document(self, request, order_id, number):
+        self.may_see_order(request, order_id)
+        return Response(self.pdf(order_id, number), mimetype="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{number}.pdf"'})
 
     @http("POST", "/stripe/webhook", summary="Stripe's signed events (Stripe-Signature)")
     def stripe_webhook(self, request):
@@ -91,14 +152,15 @@ class PaymentsService(HttpService):
         operations.reconcile(self.db, self.stripe, self.receipt_prefix, utcnow(), quiet_for)
 
     @http("POST", "/api/admin/orders/<string:order_id>/refund", body=RefundRequest,
-          roles=(ADMIN,), summary="Refund part or all of an order's payment "
-                                  "(Idempotency-Key header optional)")
+          roles=MONEY, summary="Refund part or all of what an order paid; its invoice is "
+                               "credited (Idempotency-Key header optional)")
     def refund(self, request, order_id, body):
-        refund = operations.refund(self.db, self.stripe, order_id, body.amount, body.reason,
-                                   idempotency_key(request))
-        return 201, {"refund_id": refund.refund_id, "amount": refund.amount}
+        refund_id, amount = refunds.refund(
+            self.db, self.stripe, order_id, body.amount, body.reason, self.receipt_prefix,
+            utcnow(), idempotency_key(request))
+        return 201, {"refund_id": refund_id, "amount": amount}
 
-    @http("GET", "/api/admin/orders/<string:order_id>/payments", roles=(ADMIN,),
+    @http("GET", "/api/admin/orders/<string:order_id>/payments", roles=MONEY,
           summary="An order's payments and refunds",
           responses={200: ("Payments, oldest first", PaymentList)})
     def list_payments(self, request, order_id):
@@ -108,10 +170,8 @@ class PaymentsService(HttpService):
     @http("GET", "/api/orders/<string:order_id>/receipt.pdf",
           summary=f"The receipt of a paid order, as PDF ({TOKEN_HEADER})")
     def download_receipt(self, request, order_id):
-        if not is_order_token(self.config["SECRET_KEY"], order_id,
-                              request.headers.get(TOKEN_HEADER)):
-            raise Forbidden("This token does not open this order.", TOKEN_HEADER)
+        self.may_see_order(request, order_id)
         receipt = operations.receipt(self.db, order_id)
-        pdf = tpool.execute(render_receipt, receipt)  # CPU work, off the eventlet hub
+        pdf = off_hub(render_receipt, receipt)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="receipt-{receipt.number}.pdf"'})

@@ -107,6 +107,9 @@ def catalog_view(uow: UnitOfWork, catalogs: Catalogs, now: datetime) -> CatalogV
             "hold_minutes": conference.hold_minutes,
             "name_changes_until": conference.name_changes_until,
             "refund_policy": [step.model_dump(mode="json") for step in conference.refund_policy],
+            "payment_methods": ["card", *(["invoice"] if _offers_invoice(catalog, early)
+                                          else [])],
+            "invoice_period_days": catalog.invoice.period_days if catalog.invoice else None,
         },
         ticket_types=[
             TicketTypeView(
@@ -134,6 +137,14 @@ def catalog_view(uow: UnitOfWork, catalogs: Catalogs, now: datetime) -> CatalogV
     )
 
 
+def _offers_invoice(catalog: Catalog, day) -> bool:
+    try:
+        domain.invoice_offered(catalog, day)
+    except Refused:
+        return False
+    return True
+
+
 def new_reference(prefix: str) -> str:
     """A short reference a person can read out over the phone."""
     return f"{prefix}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
@@ -145,7 +156,8 @@ def digest(value: str) -> str:
 
 def place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
                 delegates: list[DelegateRequest], payment_method: str, now: datetime, *,
-                idempotency_key: str | None = None, fields_of: str = "delegates") -> Order:
+                idempotency_key: str | None = None, fields_of: str = "delegates",
+                complimentary: bool = False) -> Order:
     """Price every delegate, hold all their seats or none, record the order and announce
     it; an order with nothing to pay is confirmed at once.
 
@@ -154,16 +166,17 @@ def place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
     reference drawn twice (one chance in 10^9) is refused by the unique constraint,
     and the order is made again with a new one. ``fields_of="delegates"`` names a
     refused field ``delegates[i].field``; ``""`` names it plainly (an order of one).
+    A ``complimentary`` order (an organiser's) is free and needs no codes.
     """
     key = digest(idempotency_key) if idempotency_key else None
-    asked = digest(json.dumps([buyer.model_dump(mode="json"), payment_method,
+    asked = digest(json.dumps([buyer.model_dump(mode="json"), payment_method, complimentary,
                                [d.model_dump(mode="json") for d in delegates]], sort_keys=True))
     for attempt in range(1, 4):
         if key and (earlier := _ordered_with(uow, key, asked)) is not None:
             return earlier
         try:
             return _place_order(uow, catalogs, buyer, delegates, payment_method, now, key,
-                                asked, fields_of)
+                                asked, fields_of, complimentary)
         except IntegrityError as exc:
             uow.rollback()
             if attempt == 3 or not is_unique_violation(exc):
@@ -181,11 +194,12 @@ def _ordered_with(uow: UnitOfWork, key: str, asked: str) -> Order | None:
 
 def _place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
                  delegates: list[DelegateRequest], payment_method: str, now: datetime,
-                 key: str | None, asked: str, fields_of: str) -> Order:
+                 key: str | None, asked: str, fields_of: str, complimentary: bool) -> Order:
     """One attempt at ``place_order``. The places are taken last, just before the
     commit, so that the row locks on the limits are held as briefly as can be."""
     catalog = catalogs.current(uow.session)
     conference = catalog.conference
+    billing_field = "buyer.billing_address" if fields_of else "billing_address"
 
     def within(index: int, refused: Refused):
         return refusal(refused.within(f"{fields_of}[{index}]") if fields_of else refused)
@@ -195,11 +209,14 @@ def _place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
         wanted = domain.Order(delegate.ticket_type, tuple(delegate.add_ons),
                               delegate.member_code, delegate.discount_code)
         try:
-            quotes.append((wanted, domain.quote(catalog, wanted, today(catalog, now))))
+            quote = domain.quote(catalog, wanted, today(catalog, now), complimentary)
         except Refused as refused:
             raise within(index, refused) from None
+        quotes.append((wanted, domain.complimentary(quote) if complimentary else quote))
 
     total = sum(quote.total for _, quote in quotes)
+    if total and payment_method == "invoice":
+        _invoice_possible(catalog, buyer, now, billing_field)
     status = Status.PENDING_PAYMENT if total else Status.CONFIRMED
     order = Order(
         id=str(uuid.uuid4()), reference=new_reference(conference.reference_prefix),
@@ -210,7 +227,8 @@ def _place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
         purchase_order=buyer.purchase_order, amount_due=total,
         vat_amount=domain.vat_included(total, conference.vat_rate_percent),
         vat_rate_percent=str(conference.vat_rate_percent), currency=conference.currency,
-        created_at=now, hold_expires_at=domain.hold_until(conference, now) if total else None,
+        created_at=now,
+        hold_expires_at=domain.hold_until(catalog, payment_method, now) if total else None,
         confirmed_at=None if total else now)
     for position, (delegate, (wanted, quote)) in enumerate(zip(delegates, quotes, strict=True)):
         registration = Registration(
@@ -241,6 +259,18 @@ def _place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
         raise _no_room(refused, catalog, quotes, within)
     uow.commit()
     return order
+
+
+def _invoice_possible(catalog: Catalog, buyer: BuyerRequest, now: datetime,
+                      billing_field: str) -> None:
+    """An invoice needs the catalog to offer it and an address to send it to."""
+    try:
+        domain.invoice_offered(catalog, today(catalog, now))
+    except Refused as refused:
+        raise refusal(refused) from None
+    if not buyer.billing_address:
+        raise Invalid("An invoice needs the billing address it is made out to.",
+                      billing_field, code="billing_address_required")
 
 
 def _no_room(key: str, catalog: Catalog, quotes: list, within):

@@ -43,6 +43,24 @@ class Organiser(Item):
     vat_number: str
 
 
+class BankAccount(Item):
+    account_holder: str
+    iban: str = Field(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9 ]{10,40}$")
+    bic: str = Field(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
+    bank_name: str
+
+
+class InvoiceTerms(Item):
+    """Paying by invoice: how long an invoice order is held, when its buyer is reminded,
+    until when it is offered, and where the transfer goes."""
+
+    period_days: float = Field(gt=0, le=90)
+    reminder_days_before: tuple[float, ...] = Field(
+        (), description="days before the hold ends to remind the buyer, once each")
+    offered_until: date | None = Field(None, description="the last day an invoice is offered")
+    bank: BankAccount
+
+
 class Conference(Item):
     name: str
     reference_prefix: str = Field(pattern=r"^[A-Z0-9]{2,8}$")
@@ -114,6 +132,7 @@ class Catalog(Item):
     add_ons: tuple[AddOn, ...] = ()
     member_codes: tuple[str, ...] = ()
     discount_codes: tuple[DiscountCode, ...] = ()
+    invoice: InvoiceTerms | None = Field(None, description="absent: card payments only")
 
     @model_validator(mode="after")
     def _references_resolve(self):

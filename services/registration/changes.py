@@ -24,7 +24,7 @@ from services.registration.orders import (
     registration_search_text,
     today,
 )
-from services.registration.schemas import RegistrationChange
+from services.registration.schemas import BillingChange, RegistrationChange
 from shared.db import UnitOfWork
 from shared.errors import Conflict
 
@@ -52,6 +52,28 @@ def change(uow: UnitOfWork, catalogs: Catalogs, registration_id: str, request: R
         announce(uow, catalog, "registration_updated", [registration])
     uow.commit()
     return registration
+
+
+BILLING_COLUMNS = {"name": "buyer_name", "organisation": "buyer_organisation",
+                   "country": "buyer_country", "billing_address": "billing_address",
+                   "vat_number": "billing_vat_number", "purchase_order": "purchase_order"}
+
+
+def correct_billing(uow: UnitOfWork, catalogs: Catalogs, order_id: str, request: BillingChange
+                    ) -> Order:
+    """An organiser corrects what the order's documents say of its buyer; announced as
+    order_updated when anything changed (payments then re-issues the invoice)."""
+    order = find(uow, Order, order_id, lock=True)
+    changes = {BILLING_COLUMNS[k]: v or None
+               for k, v in request.model_dump(exclude_unset=True).items()}
+    changed = {k: v for k, v in changes.items() if getattr(order, k) != v}
+    if changed:
+        for column, value in changed.items():
+            setattr(order, column, value)
+        order.search_text = order_search_text(order)
+        announce_order(uow, catalogs.current(uow.session), "order_updated", order)
+    uow.commit()
+    return order
 
 
 def refund_for(catalog: Catalog, refundable: int, now: datetime,

@@ -1,11 +1,11 @@
 """Rules of registration: prices, capacity, states, refunds. Pure: no I/O, no clock."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from services.registration.catalog import Catalog, Conference, DiscountCode
+from services.registration.catalog import Catalog, Conference, DiscountCode, InvoiceTerms
 
 
 class Refused(Exception):
@@ -82,8 +82,9 @@ def usable_code(catalog: Catalog, code: str, ticket_type: str, today: date) -> D
     return discount
 
 
-def quote(catalog: Catalog, order: Order, today: date) -> Quote:
-    """Price an order, or refuse it with the field at fault."""
+def quote(catalog: Catalog, order: Order, today: date, by_organiser: bool = False) -> Quote:
+    """Price an order, or refuse it with the field at fault. An organiser needs no code
+    for a ticket type that requires one."""
     ticket = catalog.ticket_type(order.ticket_type)
     if ticket is None:
         raise Refused("ticket_type", "unknown_ticket_type", "This ticket type is not on sale.")
@@ -94,7 +95,7 @@ def quote(catalog: Catalog, order: Order, today: date) -> Quote:
     discount = None
     if order.discount_code:
         discount = usable_code(catalog, order.discount_code, ticket.code, today)
-    elif ticket.requires_code:
+    elif ticket.requires_code and not by_organiser:
         raise Refused("discount_code", "code_required",
                       f"A code is needed for the ticket type {ticket.name!r}.")
 
@@ -228,8 +229,36 @@ def share_of_refund(refund: int, shares: list[int]) -> list[int]:
     return split
 
 
-def hold_until(conference: Conference, now: datetime) -> datetime:
-    return now + timedelta(minutes=conference.hold_minutes)
+def hold_until(catalog: Catalog, payment_method: str, now: datetime) -> datetime:
+    """When an unpaid order's hold ends: the catalog's hold time for a card, its invoice
+    period for an invoice."""
+    if payment_method == "invoice":
+        return now + timedelta(days=catalog.invoice.period_days)
+    return now + timedelta(minutes=catalog.conference.hold_minutes)
+
+
+def invoice_offered(catalog: Catalog, today: date) -> None:
+    """Refuse paying by invoice when the catalog does not offer it (any more)."""
+    terms = catalog.invoice
+    if terms is None or (terms.offered_until and today > terms.offered_until):
+        raise Refused("payment_method", "invoice_not_offered",
+                      "Paying by invoice is not offered now; please pay by card.")
+
+
+def reminders(terms: InvoiceTerms, placed_at: datetime, hold_ends: datetime
+              ) -> list[datetime]:
+    """When to remind the buyer of an unpaid invoice: the catalog's days before the hold
+    ends, those still after the order was placed, earliest first."""
+    times = {hold_ends - timedelta(days=days) for days in terms.reminder_days_before}
+    return sorted(t for t in times if t > placed_at)
+
+
+def complimentary(quote: Quote) -> Quote:
+    """The quote with everything given away: an organiser's complimentary place."""
+    if not quote.total:
+        return quote
+    line = PriceLine("discount", "complimentary", "Complimentary", -quote.total)
+    return replace(quote, lines=(*quote.lines, line), total=0, vat_amount=0)
 
 
 def refund_percent(conference: Conference, today: date) -> int:

@@ -85,6 +85,10 @@ class Order(Base):
     payment_attempt: Mapped[int] = mapped_column(default=0)
     client_secret: Mapped[str | None] = mapped_column(String(200))
     last_payment_error: Mapped[str | None] = mapped_column(Text)
+    invoice_number: Mapped[str | None] = mapped_column(
+        String(32), doc="the order's current invoice, as payments issued it")
+    payment_reference: Mapped[str | None] = mapped_column(
+        String(40), doc="the RF reference a bank transfer quotes")
     search_text: Mapped[str] = mapped_column(Text)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

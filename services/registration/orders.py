@@ -13,6 +13,7 @@ from services.registration.models import Order, Registration, release_places, ta
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound
 from shared.events import (
+    BankAccount,
     Buyer,
     ConferenceFacts,
     Delegate,
@@ -48,10 +49,13 @@ def find(uow: UnitOfWork, model: type[Order] | type[Registration], id_: str,
 
 
 def payable(order: Order) -> Order:
-    """The order, if something is due on it now; else Conflict."""
+    """The order, if something is due on it now by card; else Conflict."""
     if order.status != Status.PENDING_PAYMENT or not order.amount_due:
         raise Conflict(f"This booking is {order.status}; nothing is due.", "status",
                        code="nothing_due")
+    if order.payment_method == "invoice":
+        raise Conflict("This order is paid by bank transfer against its invoice.",
+                       "payment_method", code="pay_by_invoice")
     return order
 
 
@@ -163,7 +167,19 @@ def order_data(order: Order, catalog: Catalog) -> OrderData:
             name=full_name(r.given_name, r.family_name), email=r.email,
             ticket_type_name=catalog.ticket_type(r.ticket_type).name, status=r.status,
             amount_due=r.amount_due) for r in order.registrations],
-        hold_expires_at=order.hold_expires_at, conference=conference_facts(catalog))
+        hold_expires_at=order.hold_expires_at, conference=conference_facts(catalog),
+        **(invoice_terms(order, catalog) if order.payment_method == "invoice" else {}))
+
+
+def invoice_terms(order: Order, catalog: Catalog) -> dict:
+    """What an invoice order's events add: where to pay, and when to remind the buyer."""
+    terms = catalog.invoice
+    if terms is None:
+        return {}
+    return {"bank_account": BankAccount(**terms.bank.model_dump()),
+            "payment_reminders_at": domain.reminders(terms, order.created_at,
+                                                     order.hold_expires_at)
+            if order.status == Status.PENDING_PAYMENT and order.hold_expires_at else []}
 
 
 def announce(uow: UnitOfWork, catalog: Catalog, event_type: str,

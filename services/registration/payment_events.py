@@ -48,7 +48,7 @@ def confirm_payment(uow: UnitOfWork, catalogs: Catalogs, event: Event, now: date
     data = event.data
     catalog = catalogs.current(uow.session)
     order.amount_paid += data.amount
-    order.payment_intent_id = data.payment_intent_id
+    order.payment_intent_id = data.payment_intent_id or order.payment_intent_id
     order.last_payment_error = None
     status = Status(order.status)
     if status == Status.CANCELLED:
@@ -70,6 +70,21 @@ def confirm_payment(uow: UnitOfWork, catalogs: Catalogs, event: Event, now: date
         else:
             cancel_all(uow, catalog, order, now, "no_capacity_after_payment", None,
                           refund=order.amount_paid)
+    uow.commit()
+
+
+def record_invoice(uow: UnitOfWork, event: Event) -> None:
+    """Keep the number of the order's latest invoice and the reference its transfer
+    quotes, for the buyer's page. One conditional update, like ``record_payment_ready``."""
+    data, orders = event.data, Order.__table__.c
+    values = {"invoice_number": data.number}
+    if data.payment_reference:
+        values["payment_reference"] = data.payment_reference
+    uow.session.connection().execute(
+        update(Order.__table__)
+        .where(orders.id == data.order_id,
+               (orders.invoice_number.is_(None)) | (orders.invoice_number < data.number))
+        .values(**values))
     uow.commit()
 
 

@@ -1,7 +1,7 @@
 """What the registration service's HTTP interface accepts and returns."""
 
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import pycountry
@@ -122,8 +122,9 @@ class BuyerRequest(Request):
 class OrderRequest(Request):
     buyer: BuyerRequest
     delegates: list[DelegateRequest] = Field(min_length=1, max_length=50)
-    payment_method: Literal["card"] = Field(
-        "card", description="card (paying by invoice is not open yet)")
+    payment_method: Literal["card", "invoice"] = Field(
+        "card", description="card, or invoice (paid by bank transfer; needs the buyer's "
+        "billing address)")
 
 
 class RegistrationChange(Request):
@@ -142,6 +143,25 @@ class CardPayment(Request):
 
 class OrganiserCancelRequest(Request):
     refund: bool = Field(description="refund everything paid")
+
+
+class BillingChange(Request):
+    """An organiser's correction of what an order's documents say of its buyer: only the
+    fields sent change; the invoice is re-issued through a credit note."""
+
+    name: Annotated[Text(121), AfterValidator(has_letter)] = None
+    organisation: Text(120) = None
+    country: CountryCode = None
+    billing_address: Text(300) = None
+    vat_number: Text(30, min_length=0) | None = None
+    purchase_order: Text(60, min_length=0) | None = None
+
+
+class ComplimentaryRequest(Request):
+    """An organiser's free booking: no payment, no codes needed."""
+
+    buyer: BuyerRequest
+    delegates: list[DelegateRequest] = Field(min_length=1, max_length=50)
 
 
 class OrderQuery(Request):
@@ -251,6 +271,15 @@ class OrderLineView(BaseModel):
     amount: int
 
 
+class InvoicePayment(BaseModel):
+    """How to pay an invoice order by bank transfer."""
+
+    invoice_number: str | None = Field(description="none until payments has issued it")
+    payment_reference: str | None = Field(description="the RF reference to quote")
+    due_on: date | None
+    bank: dict | None = Field(description="account_holder, iban, bic, bank_name")
+
+
 class OrderView(BookingState):
     id: str
     reference: str
@@ -259,13 +288,23 @@ class OrderView(BookingState):
     buyer: BuyerView
     delegates: list[OrderDelegateView]
     lines: list[OrderLineView]
+    invoice: InvoicePayment | None = Field(None, description="for an order paid by invoice")
 
     @classmethod
-    def of(cls, order) -> "OrderView":
-        """The view of an ``Order`` row."""
+    def of(cls, order, catalog=None) -> "OrderView":
+        """The view of an ``Order`` row (with how to pay it, given the ``catalog``)."""
+        invoice = None
+        if order.payment_method == "invoice" and catalog is not None and order.amount_due:
+            zone, terms = catalog.conference.zone, catalog.invoice
+            invoice = InvoicePayment(
+                invoice_number=order.invoice_number, payment_reference=order.payment_reference,
+                due_on=order.hold_expires_at.astimezone(zone).date()
+                if order.hold_expires_at else None,
+                bank=terms.bank.model_dump() if terms else None)
         return cls.model_validate({
+            "invoice": invoice,
             **{name: getattr(order, name) for name in OrderView.model_fields
-               if name not in ("buyer", "delegates", "lines")},
+               if name not in ("buyer", "delegates", "lines", "invoice")},
             "buyer": BuyerView(
                 name=order.buyer_name, email=order.buyer_email,
                 organisation=order.buyer_organisation, country=order.buyer_country,

@@ -10,31 +10,25 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.registration import booking, changes, pages, payment_events, reports
+from services.registration import booking, changes, pages, payment_events
 from services.registration.domain import Status
 from services.registration.models import Base, CatalogCache, Order, Registration
 from services.registration.orders import find, payable
+from services.registration.organiser import OrganiserApi
 from services.registration.schemas import (
-    AdminQuery,
     CardPayment,
     CatalogView,
     OrderCreated,
-    OrderPage,
-    OrderQuery,
     OrderRequest,
     OrderView,
-    OrganiserCancelRequest,
     PaymentPreparing,
     PaymentView,
     RegistrationChange,
     RegistrationCreated,
-    RegistrationPage,
     RegistrationRequest,
     RegistrationView,
 )
 from shared.auth import (
-    ADMIN,
-    DESK,
     is_order_token,
     is_registration_token,
     order_token,
@@ -59,7 +53,7 @@ PAYMENT_ANSWERS = {200: ("How to pay", PaymentView),
                    409: ("Nothing to pay", None)}
 
 
-class RegistrationService(HttpService):
+class RegistrationService(HttpService, OrganiserApi):
     """Delegates and buyers book and manage their booking; organisers follow the sale."""
 
     name = "registration"
@@ -71,7 +65,8 @@ class RegistrationService(HttpService):
     payments = RpcProxy("payments")
 
     def page(self, filename: str) -> Response:
-        return pages.response(filename, self.config["STRIPE_JS_URL"])
+        return pages.response(filename, self.config["STRIPE_JS_URL"], (
+            self.config["PAYMENTS_PUBLIC_URL"], self.config["NOTIFICATIONS_PUBLIC_URL"]))
 
     def ask_payments(self, call, *args):
         return ask(call, *args, service="Payments")
@@ -126,7 +121,7 @@ class RegistrationService(HttpService):
 
     def created(self, order: Order) -> OrderCreated:
         secret = self.config["SECRET_KEY"]
-        view = OrderView.of(order)
+        view = self.order_view(order)
         return OrderCreated(**view.model_dump(exclude={"delegates"}),
                             token=order_token(secret, order.id), delegates=[
             {**delegate.model_dump(), "token": registration_token(secret, delegate.id)}
@@ -151,7 +146,7 @@ class RegistrationService(HttpService):
           summary=f"A buyer's own order ({ORDER_TOKEN_HEADER})",
           responses={200: ("The order", OrderView), **BUYER_ERRORS})
     def get_order(self, request, order_id):
-        return OrderView.of(self.buyer_order(request, order_id))
+        return self.order_view(self.buyer_order(request, order_id))
 
     @http("GET", "/api/orders/<string:order_id>/payment",
           summary=f"How to pay an order, once payments has prepared it ({ORDER_TOKEN_HEADER})",
@@ -180,8 +175,8 @@ class RegistrationService(HttpService):
           responses={200: ("Cancelled", OrderView), **BUYER_ERRORS})
     def cancel_order(self, request, order_id):
         self.buyer_order(request, order_id)
-        return OrderView.of(changes.cancel_order(self.db, self.catalogs, order_id, utcnow(),
-                                                 reason="buyer"))
+        return self.order_view(changes.cancel_order(self.db, self.catalogs, order_id, utcnow(),
+                                                    reason="buyer"))
 
     @http("POST", "/api/orders/<string:order_id>/delegates/<string:registration_id>/cancel",
           summary=f"Cancel one delegate of an order, refunding their share as the policy "
@@ -193,7 +188,7 @@ class RegistrationService(HttpService):
             raise NotFound("This order has no such delegate.", "registration_id")
         changes.cancel_registration(self.db, self.catalogs, registration_id, utcnow(),
                                     reason="buyer")
-        return OrderView.of(find(self.db, Order, order_id))
+        return self.order_view(find(self.db, Order, order_id))
 
     @http("POST", "/api/registrations", body=RegistrationRequest,
           summary="Register one delegate who pays for themselves (an order of one); seats "
@@ -268,60 +263,12 @@ class RegistrationService(HttpService):
     def registration_receipt(self, request, registration_id):
         return self.receipt(self.paid_by_delegate(request, registration_id))
 
-    @http("GET", "/api/admin/registrations", query=AdminQuery, roles=(ADMIN, DESK),
-          summary="Search registrations by name, organisation, email or reference",
-          responses={200: ("Matching registrations", RegistrationPage)})
-    def list_registrations(self, request, query):
-        total, rows = reports.search(self.db, query)
-        return RegistrationPage(total=total, items=[
-            RegistrationView.model_validate(r, from_attributes=True) for r in rows])
-
-    @http("GET", "/api/admin/orders", query=OrderQuery, roles=(ADMIN,),
-          summary="Orders with their delegates, newest first; search by buyer, delegate, "
-                  "organisation, email or reference",
-          responses={200: ("Matching orders", OrderPage)})
-    def list_orders(self, request, query):
-        total, rows = reports.search_orders(self.db, query)
-        return OrderPage(total=total, items=[OrderView.of(order) for order in rows])
-
-    @http("POST", "/api/admin/orders/<string:order_id>/cancel", body=OrganiserCancelRequest,
-          roles=(ADMIN,), summary="Cancel a whole order, refunding everything paid or nothing",
-          responses={200: ("Cancelled", OrderView)})
-    def organiser_cancel_order(self, request, order_id, body):
-        return OrderView.of(changes.cancel_order(self.db, self.catalogs, order_id, utcnow(),
-                                                 reason="organiser", refund_all=body.refund))
-
-    @http("POST", "/api/admin/registrations/<string:registration_id>/cancel",
-          body=OrganiserCancelRequest, roles=(ADMIN,),
-          summary="Cancel one delegate, refunding everything they paid or nothing",
-          responses={200: ("Cancelled", RegistrationView)})
-    def organiser_cancel(self, request, registration_id, body):
-        return RegistrationView.model_validate(changes.cancel_registration(
-            self.db, self.catalogs, registration_id, utcnow(), reason="organiser",
-            refund_all=body.refund), from_attributes=True)
-
-    @http("GET", "/api/admin/registrations.csv", roles=(ADMIN,),
-          summary="Every registration as CSV (UTF-8, opens in Excel)")
-    def export_registrations(self, request):
-        return self.export(request, "delegates")
-
-    @http("GET", "/api/admin/exports/<string:kind>.csv", roles=(ADMIN,),
-          summary="CSV for organisers: delegates, catering, accessibility or attendance")
-    def export(self, request, kind):
-        if kind not in reports.EXPORTS:
-            raise NotFound(f"No export called {kind!r}.", "kind")
-        return Response(reports.export_csv(self.db, kind), mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{kind}.csv"'})
-
-    @http("GET", "/api/admin/stats", roles=(ADMIN,),
-          summary="Registrations by status and ticket type, revenue, places left")
-    def sale_stats(self, request):
-        return reports.stats(self.db, self.catalogs)
-
     @http("GET", "/api/page-config", summary="What the pages need to load Stripe.js")
     def page_config(self, request):
         return {"stripe_js_url": self.config["STRIPE_JS_URL"],
-                "publishable_key": self.config["STRIPE_PUBLISHABLE_KEY"]}
+                "publishable_key": self.config["STRIPE_PUBLISHABLE_KEY"],
+                "payments_url": self.config["PAYMENTS_PUBLIC_URL"],
+                "notifications_url": self.config["NOTIFICATIONS_PUBLIC_URL"]}
 
     @http("GET", "/", summary="The registration page")
     def register_page(self, request):
@@ -356,6 +303,10 @@ class RegistrationService(HttpService):
     @event_handler("payments", "payment_succeeded")
     def on_payment_succeeded(self, event):
         payment_events.confirm_payment(self.db, self.catalogs, event, utcnow())
+
+    @event_handler("payments", "invoice_issued")
+    def on_invoice_issued(self, event):
+        payment_events.record_invoice(self.db, event)
 
     @event_handler("payments", "payment_failed")
     def on_payment_failed(self, event):

@@ -1,5 +1,6 @@
 """Notifications through the real parts: a real SMTP server (the project's mail sink, in
-its own process), RabbitMQ, registration, payments and localstripe."""
+its own process) and RabbitMQ. The stack of registration, payments and localstripe is
+test_notifications.py's; tests that stand in for payments themselves need none of it."""
 
 import email
 import email.policy
@@ -7,19 +8,25 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy.orm import Session
 
-from services.notifications.service import NotificationsService
-from tests.conftest import ROOT, free_port, make_config, wait_until
+from services.notifications.models import Base
+from shared.db import MessagingBase, UnitOfWork, make_engine
+from tests.conftest import FINANCE_TOKEN, ROOT, free_port, make_config, wait_until
 from tests.registration.conftest import delegate
-from tests.stack import (  # noqa: F401 - fixtures
-    localstripe_url,
-    payments_config,
-    stack,
-    stripe_client,
-    webhook,
-)
 
 BOUNCING_DOMAIN = "bounce.example.org"
+
+
+@pytest.fixture
+def uow(tmp_path):
+    """A unit of work on a real (SQLite) notifications database, without a broker."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'notifications.db'}")
+    MessagingBase.metadata.create_all(engine)
+    Base.metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        yield UnitOfWork(session, "notifications.on_event", lambda: None)
+    engine.dispose()
 
 
 class MailSink:
@@ -75,12 +82,6 @@ def notifications_config(amqp_uri, tmp_path, mail_sink):
         PUBLIC_BASE_URL="https://tickets.ecsite.test")
 
 
-@pytest.fixture
-def notifications(start_service, notifications_config, stack):
-    """The notifications service beside registration and payments; its Api."""
-    return start_service(NotificationsService, notifications_config)[1]
-
-
 BUYER = {"name": "Maria Rossi", "email": "maria.rossi@example.org",
          "organisation": "Museo Nazionale della Scienza e della Tecnologia", "country": "IT"}
 
@@ -104,7 +105,10 @@ def order_log(api, order_id) -> list[dict]:
     return log_at(api, f"/api/admin/orders/{order_id}/messages")
 
 
-def log_at(api, path) -> list[dict]:
-    response = api.get(path, headers=api.as_admin())
+FINANCE = {"Authorization": f"Bearer {FINANCE_TOKEN}"}
+
+
+def log_at(api, path, headers=None) -> list[dict]:
+    response = api.get(path, headers=headers or api.as_admin())
     assert response.status_code == 200, response.text
     return response.json()["items"]

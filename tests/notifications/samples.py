@@ -1,6 +1,6 @@
 """Event data as registration and payments send it, for tests that need no broker."""
 
-from shared.events import OrderData, RegistrationData
+from shared.events import DocumentData, OrderData, RegistrationData, TransferData
 
 REGISTRATION_ID = "6f1c2a5e-0000-4000-8000-000000000001"
 OTHER_REGISTRATION_ID = "6f1c2a5e-0000-4000-8000-000000000002"
@@ -71,3 +71,58 @@ def order(buyer_name: str = "Łukasz Żółć", *, buyer_email: str = "lukasz@ex
 def payment(**changes) -> dict:
     return {"order_id": ORDER_ID, "payment_intent_id": "pi_123", "amount": 118000,
             "currency": "EUR"} | changes
+
+
+def paid(**changes) -> dict:
+    """A payment_succeeded's data: the order paid by card."""
+    return payment(**{"method": "card"} | changes)
+
+
+# Paying by invoice: the order's invoice, due on the day its hold ends (in Tampere).
+RF = "RF18539007547034"
+INVOICE_NUMBER = "ECS27-I-000012"
+CREDIT_NOTE_NUMBER = "ECS27-C-000003"
+BANK = {"account_holder": "Ecsite AISBL", "iban": "BE71 0961 2345 6769", "bic": "GKCCBEBB",
+        "bank_name": "Belfius Bank"}
+HOLD_ENDS = "2027-03-15T12:00:00+00:00"
+REMINDERS = ["2027-03-08T12:00:00+00:00", "2027-03-13T12:00:00+00:00"]
+
+
+def invoice_order(buyer_name: str = "Łukasz Żółć", **changes) -> dict:
+    """An OrderData of an order to be paid by invoice, with its reminders."""
+    return order(buyer_name, **{"payment_method": "invoice", "hold_expires_at": HOLD_ENDS,
+                                "payment_reminders_at": REMINDERS, "bank_account": BANK}
+                 | changes)
+
+
+def invoice(**changes) -> dict:
+    """An invoice_issued's data: the invoice of an order to be paid by transfer."""
+    data = {"order_id": ORDER_ID, "kind": "invoice", "number": INVOICE_NUMBER,
+            "issued_on": "2027-03-01", "amount": 118000, "vat_amount": 23976,
+            "currency": "EUR", "paid": False, "payment_reference": RF,
+            "due_on": "2027-03-15", "invoice_number": None, "reason": "invoice_order"} | changes
+    DocumentData.model_validate(data)
+    return data
+
+
+def credit_note(**changes) -> dict:
+    """A credit_note_issued's data: half of the invoice credited for a refund."""
+    return invoice(**{"kind": "credit_note", "number": CREDIT_NOTE_NUMBER, "amount": 59000,
+                      "vat_amount": 11988, "payment_reference": None, "due_on": None,
+                      "invoice_number": INVOICE_NUMBER, "reason": "refund",
+                      "issued_on": "2027-03-20"} | changes)
+
+
+def transfer(**changes) -> dict:
+    """A transfer_recorded's data: a part of what the invoice asks for."""
+    data = {"order_id": ORDER_ID, "transfer_id": "tr-1", "amount": 50000, "currency": "EUR",
+            "received_on": "2027-03-05", "total_received": 50000,
+            "amount_due": 118000} | changes
+    TransferData.model_validate(data)
+    return data
+
+
+def refund(**changes) -> dict:
+    """A payment_refunded's data: a part of a card payment handed back."""
+    return payment(**{"method": "card", "refund_id": "re_1", "total_refunded": 100,
+                      "amount": 100, "fully_refunded": False} | changes)

@@ -2,7 +2,13 @@
 
 import pytest
 
-from services.notifications.domain import is_permanent, message_kind, retry_delay
+from services.notifications.domain import (
+    is_permanent,
+    message_kind,
+    outdated,
+    reminder_times,
+    retry_delay,
+)
 from shared.events import new_event
 from tests.notifications import samples
 
@@ -21,16 +27,57 @@ def order_of_one(**changes) -> dict:
     ("order_placed", samples.order(status="confirmed", hold_expires_at=None), None),
     ("order_confirmed", samples.order(status="confirmed"), None),
     ("order_expired", samples.order(status="expired"), "hold_expired"),
-    ("payment_succeeded", samples.payment(), "payment_confirmed"),
+    ("payment_succeeded", samples.paid(), "payment_confirmed"),
     ("payment_failed", samples.payment(reason="card_declined"), "payment_failed"),
-    ("payment_refunded", samples.payment(refund_id="re_1", total_refunded=100,
-                                         fully_refunded=False), "refunded"),
+    ("payment_refunded", samples.refund(), "refunded"),
+    ("payment_refunded", samples.refund(method="transfer", payment_intent_id=None),
+     "refunded"),
     ("registration_created", samples.registration(status="pending_payment"), None),
     ("registration_confirmed", samples.registration(), "e_ticket"),
     ("registration_expired", samples.registration(status="expired"), None),
+    # Paying by invoice: the invoice email says what "payment due" says, and more.
+    ("order_placed", samples.invoice_order(), None),
+    ("order_updated", samples.invoice_order(), None),  # billing corrected: no email
+    ("payment_succeeded", samples.paid(method="transfer", payment_intent_id=None),
+     "payment_confirmed"),
+    ("invoice_issued", samples.invoice(), "invoice"),
+    ("invoice_issued", samples.invoice(reason="billing_corrected"), "invoice"),
+    ("invoice_issued", samples.invoice(reason="billing_corrected", paid=True), "invoice"),
+    # Issued with a card payment: it goes with the payment confirmation.
+    ("invoice_issued", samples.invoice(reason="card_payment", paid=True), None),
+    ("invoice_issued", samples.invoice(reason="transfer_payment", paid=True), None),
+    ("credit_note_issued", samples.credit_note(reason="refund"), "credit_note"),
+    ("credit_note_issued", samples.credit_note(reason="cancelled"), "credit_note"),
+    ("credit_note_issued", samples.credit_note(reason="expired"), "credit_note"),
+    ("credit_note_issued", samples.credit_note(reason="billing_corrected"), "credit_note"),
+    ("transfer_recorded", samples.transfer(), "transfer_received"),
+    # Paid in full (or more): payment_succeeded follows, and its email says it.
+    ("transfer_recorded", samples.transfer(amount=118000, total_received=118000), None),
+    ("transfer_recorded", samples.transfer(amount=120000, total_received=120000), None),
 ])
 def test_the_message_each_event_calls_for(event_type, data, kind):
     assert message_kind(new_event(event_type, data)) == kind
+
+
+@pytest.mark.parametrize(("status", "kind"), [
+    ("pending_payment", "transfer_received"), (None, "transfer_received"),
+    ("expired", None), ("cancelled", None)])
+def test_a_part_payment_is_acknowledged_while_the_order_waits_for_the_rest(status, kind):
+    assert message_kind(new_event("transfer_recorded", samples.transfer()),
+                        order_status=status) == kind
+
+
+@pytest.mark.parametrize(("event_type", "data", "times"), [
+    ("order_placed", samples.invoice_order(payment_reminders_at=list(
+        reversed(samples.REMINDERS))), samples.REMINDERS),  # earliest first
+    ("order_placed", samples.invoice_order(payment_reminders_at=[]), []),
+    ("order_placed", samples.invoice_order(status="confirmed"), []),  # nothing to pay
+    ("order_placed", samples.order(payment_reminders_at=samples.REMINDERS), []),  # a card's
+    ("order_updated", samples.invoice_order(), []),  # reminders come from order_placed only
+    ("order_confirmed", samples.invoice_order(status="confirmed"), []),
+])
+def test_an_invoice_order_is_reminded_at_its_times(event_type, data, times):
+    assert [t.isoformat() for t in reminder_times(new_event(event_type, data))] == times
 
 
 @pytest.mark.parametrize(("reason", "order", "kind"), [
@@ -83,7 +130,7 @@ def test_only_a_5xx_answer_is_permanent(code, permanent):
     assert is_permanent(code) is permanent
 
 
-@pytest.mark.parametrize(("kind", "status", "changed_before_due", "outdated"), [
+@pytest.mark.parametrize(("kind", "status", "changed_before_due", "lost"), [
     ("order_received", "confirmed", True, True),    # paid before it was due: not sent
     ("order_received", "cancelled", True, True),
     ("order_received", "confirmed", False, False),  # due before the payment: it was sent
@@ -91,7 +138,23 @@ def test_only_a_5xx_answer_is_permanent(code, permanent):
     ("order_received", None, False, False),
     ("payment_confirmed", "confirmed", True, False),  # only "payment due" is deferred
 ])
-def test_payment_due_loses_its_point_once_paid(kind, status, changed_before_due, outdated):
-    from services.notifications.domain import outdated as is_outdated
+def test_payment_due_loses_its_point_once_paid(kind, status, changed_before_due, lost):
+    assert outdated(kind, status, changed_before_due) is lost
 
-    assert is_outdated(kind, status, changed_before_due) is outdated
+
+@pytest.mark.parametrize(("status", "changed_before_due", "lost"), [
+    ("confirmed", True, True),  # paid before it was due
+    ("expired", True, True),
+    ("cancelled", True, True),
+    ("confirmed", False, True),  # tried before, failed, and paid since: no longer sent
+    ("pending_payment", True, False),
+    ("pending_payment", False, False),
+])
+def test_a_reminder_is_only_for_an_order_still_waiting_for_payment(status, changed_before_due,
+                                                                   lost):
+    assert outdated("invoice_reminder", status, changed_before_due) is lost
+
+
+@pytest.mark.parametrize("kind", ["invoice_reminder", "order_received"])
+def test_a_copy_an_organiser_asked_for_is_sent_whatever_the_order_s_state(kind):
+    assert outdated(kind, "confirmed", True, resent=True) is False

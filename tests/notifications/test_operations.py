@@ -5,37 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from services.notifications import operations
-from services.notifications.mailer import TemporaryFailure
-from services.notifications.models import Base, Message
-from shared.db import MessagingBase, OutboxEvent, UnitOfWork, make_engine
+from services.notifications import operations, sending
+from services.notifications.models import Message
+from shared.db import OutboxEvent
 from shared.events import new_event
 from tests.notifications import samples
+from tests.notifications.fakes import SETTINGS, FakeDocuments, Mailbox, attachments
 
 BUYER = "buyer@example.org"
-SETTINGS = operations.Settings(from_address="tickets@ecsite.test",
-                               public_base_url="https://tickets.ecsite.test",
-                               secret_key="s3cret", retry_base_seconds=5)
-
-
-@pytest.fixture
-def uow(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'notifications.db'}")
-    MessagingBase.metadata.create_all(engine)
-    Base.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        yield UnitOfWork(session, "notifications.on_event", lambda: None)
-    engine.dispose()
-
-
-class Mailbox:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, email):
-        self.sent.append(email)
 
 
 def messages(uow) -> list[tuple]:
@@ -45,7 +23,7 @@ def messages(uow) -> list[tuple]:
 
 def test_the_buyer_hears_of_the_order_and_its_payment_and_each_delegate_of_their_place(uow):
     operations.record(uow, new_event("order_placed", samples.order(buyer_email=BUYER)))
-    operations.record(uow, new_event("payment_succeeded", samples.payment()))
+    operations.record(uow, new_event("payment_succeeded", samples.paid()))
     operations.record(uow, new_event("registration_confirmed", samples.registration()))
 
     assert messages(uow) == [
@@ -77,8 +55,7 @@ def test_payment_messages_go_to_the_latest_buyer_address(uow):
     later = new_event("order_confirmed", samples.order(buyer_email=BUYER, status="confirmed"))
     operations.record(uow, later)
     operations.record(uow, placed)  # delivered late: it does not undo the newer one
-    operations.record(uow, new_event("payment_refunded", samples.payment(
-        refund_id="re_1", total_refunded=100, fully_refunded=False)))
+    operations.record(uow, new_event("payment_refunded", samples.refund()))
     assert messages(uow)[-1][:2] == ("refunded", BUYER)
 
 
@@ -102,45 +79,56 @@ def test_a_badge_name_change_is_noticed_against_what_was_known(uow):
     assert [kind for kind, *_ in messages(uow)] == ["e_ticket", "badge_changed"]
 
 
-def test_sending_attaches_the_order_s_receipt_and_announces_the_email(uow):
+def test_sending_attaches_the_receipt_and_every_invoice_and_announces_the_email(uow):
     operations.record(uow, new_event("order_placed", samples.order(buyer_email=BUYER)))
-    operations.record(uow, new_event("payment_succeeded", samples.payment()))
-    asked, mailbox = [], Mailbox()
-
-    def receipt_pdf(order_id):
-        asked.append(order_id)
-        return b"%PDF-1.7 receipt"
+    operations.record(uow, new_event("payment_succeeded", samples.paid()))
+    documents = FakeDocuments(("invoice", "ECS27-I-000001"), ("credit_note", "ECS27-C-000001"),
+                              ("invoice", "ECS27-I-000002"), ("receipt", "ECS27-000007"))
 
     now = datetime.now(UTC)
-    assert operations.send_due(uow, mailbox, receipt_pdf, SETTINGS, now) == 2
-    assert asked == [samples.ORDER_ID]
-    received, paid = mailbox.sent
-    assert received["To"] == BUYER
-    assert f"/orders/{samples.ORDER_ID}#token=" in received.get_body(("plain",)).get_content()
-    [receipt] = list(paid.iter_attachments())
-    assert receipt.get_content() == b"%PDF-1.7 receipt"
+    assert sending.send_due(uow, Mailbox(), documents, SETTINGS, now) == 2
+    received, paid = uow.session.scalars(select(Message).order_by(Message.id))
+    assert (received.status, paid.status) == ("sent", "sent")
+    assert documents.asked == [
+        ("receipt_pdf", samples.ORDER_ID), ("documents_of", samples.ORDER_ID),
+        ("document_pdf", samples.ORDER_ID, "ECS27-I-000001"),
+        ("document_pdf", samples.ORDER_ID, "ECS27-I-000002")]
     announced = [e.envelope["data"] for e in uow.session.scalars(select(OutboxEvent))]
     assert [(d["kind"], d["order_id"], d["registration_id"]) for d in announced] == [
         ("order_received", samples.ORDER_ID, None),
         ("payment_confirmed", samples.ORDER_ID, None)]
 
 
-def test_a_receipt_payments_cannot_give_now_is_tried_again_later(uow):
+def test_the_payment_confirmation_carries_its_documents_and_names_the_invoices(uow):
+    operations.record(uow, new_event("order_placed", samples.order(
+        buyer_email=BUYER, status="confirmed")))
+    operations.record(uow, new_event("payment_succeeded", samples.paid()))
+    mailbox = Mailbox()
+    sending.send_due(uow, mailbox, FakeDocuments(("invoice", "ECS27-I-000001")), SETTINGS,
+                     datetime.now(UTC))
+
+    [paid] = mailbox.sent
+    assert paid["To"] == BUYER
+    assert f"/orders/{samples.ORDER_ID}#token=" in paid.get_body(("plain",)).get_content()
+    assert attachments(paid) == {"receipt.pdf": b"%PDF-1.7 receipt",
+                                 "ECS27-I-000001.pdf": b"%PDF-1.7 ECS27-I-000001"}
+    assert "with your invoice ECS27-I-000001" in paid.get_body(("plain",)).get_content()
+
+
+def test_a_document_payments_cannot_give_now_is_tried_again_later(uow):
     operations.record(uow, new_event("order_placed", samples.order(status="confirmed")))
-    operations.record(uow, new_event("payment_succeeded", samples.payment()))
-    mailbox, now = Mailbox(), datetime.now(UTC)
+    operations.record(uow, new_event("payment_succeeded", samples.paid()))
+    mailbox, now, documents = Mailbox(), datetime.now(UTC), FakeDocuments()
+    documents.unavailable = True
 
-    def unavailable(order_id):
-        raise TemporaryFailure("no receipt from payments: service_unavailable")
-
-    operations.send_due(uow, mailbox, unavailable, SETTINGS, now)
+    sending.send_due(uow, mailbox, documents, SETTINGS, now)
     [message] = uow.session.scalars(select(Message)).all()
     assert (message.status, message.attempts) == ("queued", 1)
     assert message.next_attempt_at == now + timedelta(seconds=5)
     assert message.last_error.startswith("TemporaryFailure") and mailbox.sent == []
 
-    operations.send_due(uow, mailbox, lambda order_id: b"%PDF", SETTINGS,
-                        now + timedelta(seconds=5))
+    documents.unavailable = False
+    sending.send_due(uow, mailbox, documents, SETTINGS, now + timedelta(seconds=5))
     assert message.status == "sent" and len(mailbox.sent) == 1
 
 
@@ -148,12 +136,12 @@ def test_payment_due_waits_and_is_not_sent_once_the_order_is_paid(uow):
     placed = new_event("order_placed", samples.order(buyer_email=BUYER))
     operations.record(uow, placed, defer=timedelta(seconds=60))
     mailbox = Mailbox()
-    assert operations.send_due(uow, mailbox, None, SETTINGS, placed.occurred_at) == 0
+    assert sending.send_due(uow, mailbox, None, SETTINGS, placed.occurred_at) == 0
     confirmed = new_event("order_confirmed", samples.order(buyer_email=BUYER,
                                                             status="confirmed"))
     operations.record(uow, confirmed)
     later = placed.occurred_at + timedelta(seconds=61)
-    assert operations.send_due(uow, mailbox, None, SETTINGS, later) == 1
+    assert sending.send_due(uow, mailbox, None, SETTINGS, later) == 1
     assert mailbox.sent == []
     assert uow.session.scalars(select(Message.status)).all() == ["skipped"]
 
@@ -163,5 +151,5 @@ def test_payment_due_is_sent_when_the_order_is_still_unpaid(uow):
     operations.record(uow, placed, defer=timedelta(seconds=60))
     mailbox = Mailbox()
     later = placed.occurred_at + timedelta(seconds=61)
-    assert operations.send_due(uow, mailbox, None, SETTINGS, later) == 1
+    assert sending.send_due(uow, mailbox, None, SETTINGS, later) == 1
     assert len(mailbox.sent) == 1

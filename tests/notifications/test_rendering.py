@@ -9,8 +9,8 @@ from jinja2 import UndefinedError
 
 from services.notifications.domain import DELEGATE_KINDS
 from services.notifications.models import Message
-from services.notifications.operations import Settings, context
 from services.notifications.rendering import KINDS, format_dates, render
+from services.notifications.sending import Settings, context
 from shared.auth import order_token, registration_token
 from tests.notifications import samples
 
@@ -27,17 +27,25 @@ ORGANISATION_HTML = "Science Centre &lt;AHHAA&gt; &amp; Co"
 # What each kind's event adds to its data.
 EVENTS = {
     "order_received": {},
-    "payment_confirmed": {},
+    "payment_confirmed": {"method": "card"},
     "payment_failed": {"reason": "card_declined"},
     "hold_expired": {"status": "expired"},
     "order_cancelled": {"reason": "buyer", "refund_due": 8850, "status": "cancelled"},
-    "refunded": {"amount": 8850, "refund_id": "re_1", "total_refunded": 8850,
-                 "fully_refunded": False},
+    "refunded": {"method": "card", "amount": 8850, "refund_id": "re_1",
+                 "total_refunded": 8850, "fully_refunded": False},
+    "invoice": {},
+    "invoice_reminder": {},
+    "transfer_received": {},
+    "credit_note": {},
     "e_ticket": {},
     "badge_changed": {},
     "cancelled": {"reason": "delegate", "refund_due": 8850, "status": "cancelled"},
 }
 PAYMENT_KINDS = ("payment_confirmed", "payment_failed", "refunded")
+# The data of the payments event each kind about documents comes from.
+DOCUMENT_KINDS = {"invoice": samples.invoice, "credit_note": samples.credit_note,
+                  "transfer_received": samples.transfer}
+RF_PRINTED = "RF18 5390 0754 7034"
 # What each kind must say, in the text and (escaped, the same here) in the HTML.
 FACTS = {
     "order_received": ["EUR 1,180.00", "VAT included", samples.TICKET, "Zofia Zielińska",
@@ -49,6 +57,15 @@ FACTS = {
     "order_cancelled": ["As you asked", "Zofia Zielińska", "EUR 88.50",
                         "is on its way to your card"],
     "refunded": ["EUR 88.50", ORDER_URL],
+    "invoice": [samples.INVOICE_NUMBER, "EUR 1,180.00", "VAT included", "15 March 2027",
+                RF_PRINTED, "bank details are on the attached invoice", "BE71 0961 2345 6769",
+                ORDER_URL],
+    "invoice_reminder": [samples.INVOICE_NUMBER, "EUR 1,180.00", "15 March 2027", RF_PRINTED,
+                         "bank details are on the attached invoice", ORDER_URL],
+    "transfer_received": ["EUR 500.00", "5 March 2027", "EUR 680.00", "15 March 2027",
+                          RF_PRINTED, ORDER_URL],
+    "credit_note": [samples.CREDIT_NOTE_NUMBER, f"invoice {samples.INVOICE_NUMBER}",
+                    "EUR 590.00", "refunded", "PDF", ORDER_URL],
     "e_ticket": [samples.TICKET, "10–12 June 2027", "Tampere Hall", "photo ID", MANAGE_URL],
     "badge_changed": [MANAGE_URL],
     "cancelled": ["As you asked", "EUR 88.50", "is on its way to the card that paid"],
@@ -58,19 +75,27 @@ REFERENCES = {kind: "ECS27-7KQ3M9" if kind in DELEGATE_KINDS else "ECS27-O-4F2K8
 
 
 def context_of(kind: str, given_name: str = "Łukasz", family_name: str = "Żółć",
-               order: dict | None = None, **event) -> dict:
+               order: dict | None = None, invoice: dict | None = None, received: int = 0,
+               documents: tuple = (), **event) -> dict:
     """The context the service renders ``kind`` with: from a registration event for a
-    delegate, an order event or a payment event (and the order known) for the buyer."""
+    delegate, an order event or a payments event (and the order known, with its
+    ``invoice`` and the money ``received`` by transfer) for the buyer."""
+    if kind in ("invoice", "invoice_reminder", "transfer_received", "credit_note"):
+        order = order or samples.invoice_order(f"{given_name} {family_name}")
+        invoice = invoice or samples.invoice()
     order = order or samples.order(f"{given_name} {family_name}")
     changes = {**EVENTS[kind], **event}
     if kind in DELEGATE_KINDS:
         data = samples.registration(given_name, family_name, **changes)
     elif kind in PAYMENT_KINDS:
         data = samples.payment(**changes)
+    elif kind in DOCUMENT_KINDS:
+        data = DOCUMENT_KINDS[kind](**changes)
     else:
         data = order | changes
     return context(Message(kind=kind, event_data=data, order_id=samples.ORDER_ID,
-                           registration_id=samples.REGISTRATION_ID), order, SETTINGS)
+                           registration_id=samples.REGISTRATION_ID), order, SETTINGS,
+                   invoice, received, documents)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -267,3 +292,4 @@ def test_output_is_nfc_even_from_decomposed_input():
 ])
 def test_format_dates(starts_on, ends_on, expected):
     assert format_dates(starts_on, ends_on) == expected
+

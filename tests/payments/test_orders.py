@@ -89,9 +89,10 @@ def test_an_order_of_six_one_payment_six_badges_six_e_tickets(everything, listen
         [ticket] = mail_to(sink, seat["email"])
         assert any(part.get_content_type() == "image/png" for part in ticket.walk())
     to_buyer = mail_to(sink, BUYER["email"])
-    receipts = [m for m in to_buyer for part in m.walk()
-                if part.get_filename() and part.get_filename().endswith(".pdf")]
-    assert len(receipts) == 1, "one payment, one receipt"
+    documents = [[part.get_filename() for part in m.iter_attachments()
+                  if part.get_filename().endswith(".pdf")] for m in to_buyer]
+    [attached] = [names for names in documents if names]
+    assert len(attached) == 2 and "receipt.pdf" in attached, "one receipt and one invoice"
     receipt_pdf = stack.registration.get(f"/api/orders/{order['id']}/receipt.pdf",
                                          headers={"X-Order-Token": order["token"]})
     assert receipt_pdf.status_code == 200 and receipt_pdf.content.startswith(b"%PDF")

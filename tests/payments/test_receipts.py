@@ -10,13 +10,8 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfbase import pdfmetrics
 
-from services.payments.receipts import (
-    FONT_BOLD,
-    FONT_REGULAR,
-    Receipt,
-    ReceiptLine,
-    render_receipt,
-)
+from services.payments.pdf import FONT_BOLD, FONT_REGULAR
+from services.payments.receipts import Receipt, ReceiptLine, render_receipt
 from shared.money import format_money
 
 NAMES = [
@@ -171,18 +166,12 @@ def test_optional_billing_fields_shown_when_given():
     assert "Purchase order: PO-2027-0113" in lines
 
 
-def test_refund_lines_absent_without_refund():
+def test_an_issued_receipt_shows_no_refunds():
+    # a refund is a credit note's business: the receipt stays as it was issued
+    assert "amount_refunded" not in Receipt.__dataclass_fields__
     text = text_of(render_receipt(make_receipt()))
     assert "Refunded" not in text
     assert "Net paid" not in text
-
-
-def test_refund_lines_shown_after_refund():
-    text = text_of(render_receipt(make_receipt(amount_refunded=10000)))
-    assert "Refunded" in text
-    assert "-EUR 100.00" in text
-    assert "Net paid" in text
-    assert "EUR 496.50" in text  # 596.50 - 100.00
 
 
 def _fonts(page) -> list:
@@ -198,7 +187,7 @@ def _fonts(page) -> list:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_font_is_embedded(name):
-    page = reader(render_receipt(make_receipt(buyer_name=name, amount_refunded=100))).pages[0]
+    page = reader(render_receipt(make_receipt(buyer_name=name))).pages[0]
     fonts = _fonts(page)
     assert fonts
     for font in fonts:
@@ -260,7 +249,6 @@ def test_many_lines_still_fit_on_one_page():
 def test_renders_fast():
     receipt = make_receipt(
         billing_address="Wybrzeże Kościuszkowskie 20\n00-390 Warszawa",
-        amount_refunded=100,
     )
     render_receipt(receipt)  # warm up
     start = time.perf_counter()

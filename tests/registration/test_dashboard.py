@@ -25,7 +25,7 @@ def test_figures_exports_and_attendance(start_service, registration_config, publ
                        accessibility_needs="wheelchair user", email="soren@example.dk")
     with entrypoint_waiter(container, "on_payment_succeeded"):
         publish(new_event("payment_succeeded", {
-            "order_id": pending["order_id"], "payment_intent_id": "pi_1",
+            "order_id": pending["order_id"], "method": "card", "payment_intent_id": "pi_1",
             "amount": pending["amount_due"], "currency": "EUR"}))
     with entrypoint_waiter(container, "on_delegate_checked_in"):
         publish(new_event("delegate_checked_in", {

@@ -48,7 +48,7 @@ def test_every_move_keeps_the_limits_equal_to_a_recount(sale, sqlite_url, listen
     events = listen("registration")
     paid = register(sale, discount_code="NEWCOMER15", add_ons=["gala-dinner", "ws-evaluation"])
     publish(new_event("payment_succeeded", {
-        "order_id": paid["order_id"], "payment_intent_id": "pi_1",
+        "order_id": paid["order_id"], "method": "card", "payment_intent_id": "pi_1",
         "amount": paid["amount_due"], "currency": "EUR"}))
     events.wait_for("registration_confirmed", paid["id"])
     assert_limits_match(sqlite_url)
@@ -58,7 +58,7 @@ def test_every_move_keeps_the_limits_equal_to_a_recount(sale, sqlite_url, listen
     assert_limits_match(sqlite_url)
 
     publish(new_event("payment_succeeded", {
-        "order_id": expiring["order_id"], "payment_intent_id": "pi_2",
+        "order_id": expiring["order_id"], "method": "card", "payment_intent_id": "pi_2",
         "amount": expiring["amount_due"], "currency": "EUR"}))
     events.wait_for("registration_confirmed", expiring["id"])
     assert_limits_match(sqlite_url)
@@ -70,7 +70,8 @@ def test_every_move_keeps_the_limits_equal_to_a_recount(sale, sqlite_url, listen
     sale.post(f"/api/registrations/{paid['id']}/cancel", json={},
               headers={"X-Registration-Token": paid["token"]})
     publish(new_event("payment_refunded", {
-        "order_id": expiring["order_id"], "payment_intent_id": "pi_2", "currency": "EUR",
+        "order_id": expiring["order_id"], "method": "card", "payment_intent_id": "pi_2",
+        "currency": "EUR",
         "refund_id": "re_1", "amount": expiring["amount_due"],
         "total_refunded": expiring["amount_due"], "fully_refunded": True}))
     events.wait_for("registration_cancelled", expiring["id"])

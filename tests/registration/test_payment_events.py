@@ -11,7 +11,7 @@ from tests.registration.conftest import delegate, register
 
 def payment_succeeded(registration, amount=None, intent="pi_test_1"):
     return new_event("payment_succeeded", {
-        "order_id": registration["order_id"], "payment_intent_id": intent,
+        "order_id": registration["order_id"], "method": "card", "payment_intent_id": intent,
         "amount": registration["amount_due"] if amount is None else amount, "currency": "EUR"})
 
 
@@ -86,9 +86,9 @@ class TestPayments:
         created = register(registration)
         publish(payment_succeeded(created))
         wait_for_status(registration, created, "confirmed")
-        refund = {"order_id": created["order_id"], "payment_intent_id": "pi_test_1",
-                  "currency": "EUR", "refund_id": "re_1", "amount": 1000,
-                  "total_refunded": 1000, "fully_refunded": False}
+        refund = {"order_id": created["order_id"], "method": "card",
+                  "payment_intent_id": "pi_test_1", "currency": "EUR", "refund_id": "re_1",
+                  "amount": 1000, "total_refunded": 1000, "fully_refunded": False}
         publish(new_event("payment_refunded", refund))
         wait_until(lambda: status_of(registration, created)["amount_refunded"] == 1000)
         assert status_of(registration, created)["status"] == "confirmed"

@@ -78,7 +78,7 @@ def test_events_committed_while_the_broker_is_down_arrive_when_it_is_back(
                                  ("registration_created", created["id"])]
 
     publish(new_event("payment_succeeded", {
-        "order_id": created["order_id"], "payment_intent_id": "pi_after_restart",
+        "order_id": created["order_id"], "method": "card", "payment_intent_id": "pi_after_restart",
         "amount": created["amount_due"], "currency": "EUR"}))
     wait_until(lambda: api.get(f"/api/registrations/{created['id']}", headers={
         "X-Registration-Token": created["token"]}).json()["status"] == "confirmed",

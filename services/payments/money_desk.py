@@ -1,0 +1,101 @@
+"""What organisers do with money through the payments service: see an order's money,
+record a bank transfer, import the bank's statement, decide about transfers nobody
+could match. A part of ``PaymentsService`` (its entrypoints), kept apart to be read
+apart. ``ADMIN_TOKEN`` and ``FINANCE_TOKEN`` may do all of it."""
+
+from services.payments import operations, transfers
+from services.payments.domain import PaymentStatus
+from services.payments.models import Order
+from services.payments.schemas import (
+    AssignRequest,
+    DismissRequest,
+    OrderMoney,
+    PaymentView,
+    StatementImported,
+    TransferList,
+    TransferQuery,
+    TransferRequest,
+    TransferView,
+)
+from shared.auth import MONEY
+from shared.db import utcnow
+from shared.errors import NotFound, TooLarge
+from shared.http import http, idempotency_key
+
+MAX_STATEMENT_BYTES = 5 * 1024 * 1024  # a year of a conference's transfers is far less
+
+
+class MoneyDesk:
+    """The ``/api/admin/`` money entrypoints of the payments service."""
+
+    @http("GET", "/api/admin/orders/<string:order_id>/money", roles=MONEY,
+          summary="An order's money: due, received, refunded, outstanding; its payments, "
+                  "transfers and documents",
+          responses={200: ("The order's money", OrderMoney)})
+    def order_money(self, request, order_id):
+        order = self.db.session.get(Order, order_id)
+        payments = operations.payments_of(self.db, order_id)
+        if order is None and not payments:
+            raise NotFound("Payments knows no order with this id.", "order_id")
+        listed = transfers.listed(self.db, order_id)
+        received = order.amount_received if order else 0
+        by_card = sum(p.amount_received for p in payments
+                      if p.status == PaymentStatus.SUCCEEDED)
+        due = order.amount_due if order else payments[-1].amount
+        return OrderMoney(
+            order_id=order_id, payment_method=order.payment_method if order else "card",
+            amount_due=due, amount_received=by_card + received,
+            amount_refunded=sum(p.amount_refunded for p in payments)
+            - sum(t.amount for t in listed if t.source == "refund"),
+            outstanding=due - by_card - received,
+            payment_reference=order.payment_reference if order else None,
+            payments=[PaymentView.model_validate(p, from_attributes=True) for p in payments],
+            transfers=[TransferView.model_validate(t) for t in listed],
+            documents=self.document_views(order_id))
+
+    @http("POST", "/api/admin/orders/<string:order_id>/transfers", body=TransferRequest,
+          roles=MONEY, summary="Record a bank transfer received for an order "
+                               "(Idempotency-Key header: the same key records it once)",
+          responses={201: ("Recorded", TransferView)})
+    def record_transfer(self, request, order_id, body):
+        transfer = transfers.record(
+            self.db, order_id, body.amount, body.received_on, body.reference, body.payer,
+            self.receipt_prefix, utcnow(), idempotency_key(request))
+        return 201, TransferView.model_validate(transfer)
+
+    @http("GET", "/api/admin/transfers", query=TransferQuery, roles=MONEY,
+          summary="Bank transfers, oldest first; ?status=unmatched for those to decide",
+          responses={200: ("Transfers", TransferList)})
+    def list_transfers(self, request, query):
+        return TransferList(items=[TransferView.model_validate(t) for t in transfers.listed(
+            self.db, status=query.status)])
+
+    @http("POST", "/api/admin/statements", roles=MONEY,
+          summary="Import the bank's ISO 20022 camt.053 statement (the XML file as the "
+                  "body): credits matched to orders by RF reference, each imported once",
+          responses={201: ("Imported", StatementImported)})
+    def import_statement(self, request):
+        if (request.content_length or 0) > MAX_STATEMENT_BYTES:
+            raise TooLarge("The statement is too large.", "statement")
+        xml = request.stream.read(MAX_STATEMENT_BYTES + 1)
+        if len(xml) > MAX_STATEMENT_BYTES:
+            raise TooLarge("The statement is too large.", "statement")
+        outcome = transfers.import_statement(self.db, xml, self.receipt_prefix, utcnow())
+        return 201, StatementImported(
+            statement_id=outcome["statement_id"],
+            already_imported=outcome["already_imported"],
+            **{key: [TransferView.model_validate(t) for t in outcome[key]]
+               for key in ("matched", "unmatched")})
+
+    @http("POST", "/api/admin/transfers/<string:transfer_id>/assign", body=AssignRequest,
+          roles=MONEY, summary="Say which order an unmatched transfer pays",
+          responses={200: ("Matched", TransferView)})
+    def assign_transfer(self, request, transfer_id, body):
+        return TransferView.model_validate(transfers.assign(
+            self.db, transfer_id, body.order_id, self.receipt_prefix, utcnow()))
+
+    @http("POST", "/api/admin/transfers/<string:transfer_id>/dismiss", body=DismissRequest,
+          roles=MONEY, summary="Say an unmatched transfer pays no order, and why",
+          responses={200: ("Dismissed", TransferView)})
+    def dismiss_transfer(self, request, transfer_id, body):
+        return TransferView.model_validate(transfers.dismiss(self.db, transfer_id, body.note))

@@ -1,0 +1,122 @@
+"""Refunds: what an organiser refunds, and what a cancellation owes. A card payment is
+refunded through Stripe; money received by bank transfer is owed back by transfer.
+Every refund credits the order's invoice by as much."""
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+
+from services.payments import domain, invoicing, transfers
+from services.payments.domain import PaymentStatus, RefundRefused
+from services.payments.gateway import Stripe
+from services.payments.models import Order, Refund, latest_payment
+from shared.db import UnitOfWork
+from shared.errors import Invalid, NotFound
+from shared.events import Event
+
+log = logging.getLogger(__name__)
+
+
+def refund(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int | None,
+           reason: str, prefix: str, now: datetime, idempotency_key: str | None = None
+           ) -> tuple[str, int]:
+    """Refund part or all of what an order paid, credit its invoice by as much, and say
+    so on the bus: (the refund's id, its amount). A card payment is refunded through
+    Stripe; money that came by bank transfer is owed back by transfer.
+
+    A request repeated with the same idempotency key is answered with the first refund.
+    Without a key, one is made from the payment's state and the amount."""
+    payment = latest_payment(uow.session, order_id, lock=True)
+    if payment is None or payment.status != PaymentStatus.SUCCEEDED:
+        return _refund_transfers(uow, order_id, amount, reason, prefix, now)
+    done = idempotency_key and uow.session.scalars(
+        select(Refund).where(Refund.idempotency_key == idempotency_key)).first()
+    if done:
+        uow.rollback()
+        return done.refund_id, done.amount
+    amount = _refundable(amount, payment.amount_received, payment.amount_refunded)
+    idempotency_key = idempotency_key or (
+        f"refund-{payment.payment_intent_id}-after-{payment.amount_refunded}-of-{amount}")
+    refund_id, refunded = stripe.refund(payment.payment_intent_id, amount, idempotency_key)
+    existing = uow.session.get(Refund, refund_id)
+    if existing is not None:  # Stripe recognised the key and answered with the first refund
+        uow.rollback()
+        return existing.refund_id, existing.amount
+    uow.session.add(Refund(refund_id=refund_id, idempotency_key=idempotency_key,
+                           payment_id=payment.id, amount=refunded, reason=reason))
+    payment.amount_refunded += refunded
+    _refunded(uow, order_id, refund_id, refunded, payment.amount_refunded,
+              payment.amount_received, payment.currency, reason, prefix, now,
+              payment_intent_id=payment.payment_intent_id, method="card")
+    uow.commit()
+    return refund_id, refunded
+
+
+def _refundable(requested: int | None, paid: int, refunded: int) -> int:
+    try:
+        return domain.refund_amount(requested, paid, refunded)
+    except RefundRefused as refused:
+        raise Invalid(str(refused), "amount", code="invalid_refund") from None
+
+
+def _refund_transfers(uow: UnitOfWork, order_id: str, amount: int | None, reason: str,
+                      prefix: str, now: datetime) -> tuple[str, int]:
+    """Refund money received by bank transfer: owed back by transfer (the organiser
+    pays it), credited on the invoice."""
+    order = uow.session.get(Order, order_id, with_for_update=True)
+    if order is None or order.amount_received <= 0:
+        raise NotFound("This order has no payment to refund.", "order_id")
+    owed = -sum(t.amount for t in transfers.listed(uow, order_id) if t.source == "refund")
+    amount = _refundable(amount, order.amount_received, owed)
+    transfer = transfers.owe_back(uow, order, amount, reason, now)
+    _refunded(uow, order_id, transfer.id, amount, owed + amount, order.amount_received,
+              order.currency, reason, prefix, now, payment_intent_id=None, method="transfer")
+    uow.commit()
+    return transfer.id, amount
+
+
+def _refunded(uow: UnitOfWork, order_id: str, refund_id: str, amount: int,
+              total_refunded: int, paid: int, currency: str, reason: str, prefix: str,
+              now: datetime, **how) -> None:
+    invoicing.credit_order(uow, order_id, "refund", prefix, now, amount, description=reason)
+    uow.publish("payment_refunded", {
+        "order_id": order_id, "amount": amount, "currency": currency, "refund_id": refund_id,
+        "total_refunded": total_refunded, "fully_refunded": total_refunded >= paid, **how})
+
+
+def refund_for_cancellation(uow: UnitOfWork, stripe: Stripe, event: Event, prefix: str,
+                            now: datetime) -> None:
+    """A delegate cancelled alone with money to give back: refund their share, once (one
+    cancelled with their whole order is refunded with the order)."""
+    data = event.data
+    if data.with_order:
+        uow.commit()
+        return
+    refund_owed(uow, stripe, data.order_id, data.refund_due, event, prefix, now)
+
+
+def refund_owed(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int,
+                event: Event, prefix: str, now: datetime) -> None:
+    """Refund what a cancellation event says is owed (never more than is left), once."""
+    payment = latest_payment(uow.session, order_id)
+    order = uow.session.get(Order, order_id)
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
+        left = payment.amount_received - payment.amount_refunded
+    elif order is not None and order.amount_received > 0:
+        left = order.amount_received - -sum(
+            t.amount for t in transfers.listed(uow, order_id) if t.source == "refund")
+    else:
+        if amount > 0:
+            log.warning("order %s is owed a refund but has no payment", order_id)
+        uow.commit()
+        return
+    if amount <= 0 or left <= 0:
+        uow.commit()
+        return
+    data = event.data
+    about = (f"Cancellation of {data.delegate.given_name} {data.delegate.family_name} "
+             f"({data.reference})" if event.type == "registration_cancelled"
+             else f"Cancellation of order {data.reference}")
+    refund(uow, stripe, order_id, min(amount, left), f"{about}: {data.reason}", prefix, now,
+           idempotency_key=f"refund-for-event-{event.id}")

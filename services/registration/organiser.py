@@ -1,0 +1,107 @@
+"""What organisers do through the registration service: search and follow the sale,
+open an order, cancel, correct billing details, book complimentary places, export.
+A part of ``RegistrationService`` (its entrypoints), kept apart to be read apart."""
+
+from werkzeug.wrappers import Response
+
+from services.registration import booking, changes, reports
+from services.registration.models import Order
+from services.registration.orders import find
+from services.registration.schemas import (
+    AdminQuery,
+    BillingChange,
+    ComplimentaryRequest,
+    OrderCreated,
+    OrderPage,
+    OrderQuery,
+    OrderView,
+    OrganiserCancelRequest,
+    RegistrationPage,
+    RegistrationView,
+)
+from shared.auth import ADMIN, DESK, MONEY
+from shared.db import utcnow
+from shared.errors import NotFound
+from shared.http import http, idempotency_key
+
+
+class OrganiserApi:
+    """The ``/api/admin/`` entrypoints of the registration service."""
+
+    def order_view(self, order: Order) -> OrderView:
+        return OrderView.of(order, self.catalogs.current(self.db.session))
+
+    @http("GET", "/api/admin/registrations", query=AdminQuery, roles=(ADMIN, DESK),
+          summary="Search registrations by name, organisation, email or reference",
+          responses={200: ("Matching registrations", RegistrationPage)})
+    def list_registrations(self, request, query):
+        total, rows = reports.search(self.db, query)
+        return RegistrationPage(total=total, items=[
+            RegistrationView.model_validate(r, from_attributes=True) for r in rows])
+
+    @http("GET", "/api/admin/orders", query=OrderQuery, roles=MONEY,
+          summary="Orders with their delegates, newest first; search by buyer, delegate, "
+                  "organisation, email or reference",
+          responses={200: ("Matching orders", OrderPage)})
+    def list_orders(self, request, query):
+        total, rows = reports.search_orders(self.db, query)
+        catalog = self.catalogs.current(self.db.session)
+        return OrderPage(total=total, items=[OrderView.of(order, catalog) for order in rows])
+
+    @http("GET", "/api/admin/orders/<string:order_id>", roles=MONEY,
+          summary="One order with its buyer, delegates and how it is paid",
+          responses={200: ("The order", OrderView)})
+    def organiser_order(self, request, order_id):
+        return self.order_view(find(self.db, Order, order_id))
+
+    @http("PATCH", "/api/admin/orders/<string:order_id>/billing", body=BillingChange,
+          roles=MONEY, summary="Correct the buyer's billing details; the invoice is re-issued "
+                               "through a credit note",
+          responses={200: ("The order", OrderView)})
+    def correct_billing(self, request, order_id, body):
+        return self.order_view(changes.correct_billing(self.db, self.catalogs, order_id, body))
+
+    @http("POST", "/api/admin/complimentary", body=ComplimentaryRequest, roles=(ADMIN,),
+          summary="Book delegates free of charge (no codes needed); Idempotency-Key header: "
+                  "the same key gives the same order",
+          responses={201: ("Booked and confirmed", OrderCreated)})
+    def book_complimentary(self, request, body):
+        order = booking.place_order(
+            self.db, self.catalogs, body.buyer, body.delegates, "card", utcnow(),
+            idempotency_key=idempotency_key(request), complimentary=True)
+        return 201, self.created(order)
+
+    @http("POST", "/api/admin/orders/<string:order_id>/cancel", body=OrganiserCancelRequest,
+          roles=MONEY, summary="Cancel a whole order, refunding everything paid or nothing",
+          responses={200: ("Cancelled", OrderView)})
+    def organiser_cancel_order(self, request, order_id, body):
+        return self.order_view(changes.cancel_order(
+            self.db, self.catalogs, order_id, utcnow(), reason="organiser",
+            refund_all=body.refund))
+
+    @http("POST", "/api/admin/registrations/<string:registration_id>/cancel",
+          body=OrganiserCancelRequest, roles=MONEY,
+          summary="Cancel one delegate, refunding everything they paid or nothing",
+          responses={200: ("Cancelled", RegistrationView)})
+    def organiser_cancel(self, request, registration_id, body):
+        return RegistrationView.model_validate(changes.cancel_registration(
+            self.db, self.catalogs, registration_id, utcnow(), reason="organiser",
+            refund_all=body.refund), from_attributes=True)
+
+    @http("GET", "/api/admin/registrations.csv", roles=(ADMIN,),
+          summary="Every registration as CSV (UTF-8, opens in Excel)")
+    def export_registrations(self, request):
+        return self.export(request, "delegates")
+
+    @http("GET", "/api/admin/exports/<string:kind>.csv", roles=(ADMIN,),
+          summary="CSV for organisers: delegates, catering, accessibility or attendance")
+    def export(self, request, kind):
+        if kind not in reports.EXPORTS:
+            raise NotFound(f"No export called {kind!r}.", "kind")
+        return Response(reports.export_csv(self.db, kind), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{kind}.csv"'})
+
+    @http("GET", "/api/admin/stats", roles=(ADMIN,),
+          summary="Registrations by status and ticket type, revenue, places left")
+    def sale_stats(self, request):
+        return reports.stats(self.db, self.catalogs)
