@@ -11,9 +11,11 @@ import requests
 import stripe
 
 from services.cli import pay_with_test_card
+from services.notifications.service import NotificationsService
 from services.payments.service import PaymentsService
 from services.registration.service import RegistrationService
 from tests.conftest import free_port, make_config, wait_until
+from tests.notifications.conftest import MailSink
 
 WEBHOOK_SECRET = "whsec_test_secret_for_the_suite"
 
@@ -125,3 +127,16 @@ def stack(start_service, amqp_uri, tmp_path, catalog_file, stripe_client, webhoo
     lost = request.node.get_closest_marker("lost_webhooks")
     webhook(None if lost else payments_config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1])
     return Stack(registration, payments, stripe_client, amqp_uri)
+
+
+@pytest.fixture
+def mail(start_service, amqp_uri, tmp_path):
+    """Notifications running with an SMTP sink of its own (payment due at once); the
+    sink."""
+    sink = MailSink(tmp_path / "mail").start()
+    start_service(NotificationsService, make_config(
+        "notifications", amqp_uri, f"sqlite:///{tmp_path / 'notifications.db'}",
+        SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), SEND_RETRY_SECONDS=0.3,
+        PAYMENT_DUE_DELAY_SECONDS=0))
+    yield sink
+    sink.stop()

@@ -172,22 +172,7 @@ def _details(document: Document) -> Table:
     ]
     if document.purchase_order:
         rows.append(("Purchase order", document.purchase_order))
-    table = Table(
-        [[Paragraph(label, SMALL), pdf.para(value, BODY)] for label, value in rows],
-        colWidths=[45 * mm, CONTENT_WIDTH - 45 * mm],
-    )
-    table.setStyle(
-        pdf.table_style(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-            ]
-        )
-    )
-    return table
+    return pdf.facts([(label, pdf.para(value, BODY)) for label, value in rows])
 
 
 def _column_widths() -> list[float]:

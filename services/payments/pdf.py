@@ -106,6 +106,20 @@ def labelled(label: str, value: object, style: ParagraphStyle = BODY) -> Paragra
     return Paragraph(f"<b>{text(label)}:</b> {text(value)}", style)
 
 
+def facts(rows: list[tuple[str, Flowable]]) -> Table:
+    """A column of small labels beside their values (dates, references)."""
+    table = Table([[Paragraph(escape(label), SMALL), value] for label, value in rows],
+                  colWidths=[45 * mm, CONTENT_WIDTH - 45 * mm])
+    table.setStyle(table_style([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+    ]))
+    return table
+
+
 def money(cents: int, currency: str, style: ParagraphStyle = BODY_RIGHT) -> Paragraph:
     return Paragraph(escape(format_money(cents, currency)), style)
 

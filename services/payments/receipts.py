@@ -16,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table
 
 from services.payments import pdf
-from services.payments.pdf import BODY, BODY_RIGHT, BOLD, BOLD_RIGHT, CONTENT_WIDTH, SMALL
+from services.payments.pdf import BODY, BODY_RIGHT, BOLD, BOLD_RIGHT, CONTENT_WIDTH
 
 AMOUNT_COL_WIDTH = 40 * mm
 
@@ -70,23 +70,8 @@ def _parties(receipt: Receipt) -> Table:
 
 
 def _references(receipt: Receipt) -> Table:
-    rows = [
-        [Paragraph("Booking reference", SMALL), pdf.para(receipt.order_reference, BOLD)],
-        [Paragraph("Payment reference", SMALL), pdf.para(receipt.payment_reference, BODY)],
-    ]
-    table = Table(rows, colWidths=[45 * mm, CONTENT_WIDTH - 45 * mm])
-    table.setStyle(
-        pdf.table_style(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-            ]
-        )
-    )
-    return table
+    return pdf.facts([("Booking reference", pdf.para(receipt.order_reference, BOLD)),
+                      ("Payment reference", pdf.para(receipt.payment_reference, BODY))])
 
 
 def _lines_table(receipt: Receipt) -> Table:

@@ -1,5 +1,6 @@
 from tests.stack import (  # noqa: F401 - fixtures
     localstripe_url,
+    mail,
     payments_config,
     stack,
     stripe_client,

@@ -8,9 +8,7 @@ from datetime import date
 import pypdf
 import pytest
 
-from services.notifications.service import NotificationsService
-from tests.conftest import ADMIN_TOKEN, FINANCE_TOKEN, make_config, wait_until
-from tests.notifications.conftest import MailSink
+from tests.conftest import ADMIN_TOKEN, FINANCE_TOKEN, wait_until
 from tests.payments.camt_fixtures import statement_xml
 from tests.registration.conftest import delegate
 
@@ -241,25 +239,14 @@ def test_corrected_billing_details_reissue_the_invoice_through_a_credit_note(sta
         invoiced(stack, created)["invoice"]["payment_reference"]
 
 
-@pytest.fixture
-def with_mail(stack, start_service, amqp_uri, tmp_path):
-    sink = MailSink(tmp_path / "mail").start()
-    start_service(NotificationsService, make_config(
-        "notifications", amqp_uri, f"sqlite:///{tmp_path / 'notifications.db'}",
-        SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), SEND_RETRY_SECONDS=0.3,
-        PAYMENT_DUE_DELAY_SECONDS=0))
-    yield stack, sink
-    sink.stop()
-
-
 SECONDS = 1 / 86400
 
 
 @pytest.mark.catalog(invoice={"period_days": 12 * SECONDS,
                               "reminder_days_before": [8 * SECONDS, 4 * SECONDS]})
 def test_an_unpaid_invoice_is_reminded_once_each_then_expires_with_a_credit_note(
-        with_mail, listen):
-    stack, sink = with_mail
+        stack, mail, listen):
+    sink = mail
     registration = listen("registration")
     created = book(stack)
     registration.wait_for("order_expired", created["id"], timeout=30)

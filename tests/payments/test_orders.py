@@ -4,10 +4,8 @@ RabbitMQ, localstripe with signed webhooks, and an SMTP server."""
 import pytest
 
 from services.badges.service import BadgesService
-from services.notifications.service import NotificationsService
 from services.registration.service import RegistrationService
 from tests.conftest import free_port, make_config, wait_until
-from tests.notifications.conftest import MailSink
 from tests.registration.conftest import delegate
 from tests.stack import Stack
 
@@ -37,17 +35,11 @@ def book(api, delegates, key=None, **buyer):
 
 
 @pytest.fixture
-def everything(stack, start_service, amqp_uri, tmp_path):
+def everything(stack, mail, start_service, amqp_uri, tmp_path):
     """The stack with badges and notifications, and a mail sink; (stack, badges, sink)."""
-    sink = MailSink(tmp_path / "mail").start()
-    start_service(NotificationsService, make_config(
-        "notifications", amqp_uri, f"sqlite:///{tmp_path / 'notifications.db'}",
-        SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), SEND_RETRY_SECONDS=0.3,
-        PAYMENT_DUE_DELAY_SECONDS=0))
     _, badges = start_service(BadgesService, make_config(
         "badges", amqp_uri, f"sqlite:///{tmp_path / 'badges.db'}"))
-    yield stack, badges, sink
-    sink.stop()
+    return stack, badges, mail
 
 
 def mail_to(sink, address) -> list:
