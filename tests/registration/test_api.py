@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from services.registration.service import RegistrationService
-from tests.conftest import make_config
+from tests.conftest import FINANCE_TOKEN, make_config
 from tests.registration.conftest import delegate, register
 
 
@@ -309,3 +309,23 @@ class TestOrganisers:
         assert response.status_code == 200 and response.json()["status"] == "cancelled"
         [event] = events.wait_for("registration_cancelled", created["id"])
         assert event["data"]["reason"] == "organiser"
+
+
+def test_an_organiser_books_a_complimentary_place(registration):
+    """Free and confirmed at once, no code needed even for a speaker's ticket; admin only,
+    and the same Idempotency-Key books once."""
+    body = {"buyer": {"name": "Ecsite office", "email": "office@ecsite.example",
+                      "organisation": "Ecsite", "country": "BE"},
+            "delegates": [delegate(ticket_type="speaker", add_ons=["gala-dinner"],
+                                   email="keynote@example.org")]}
+    admin = {**registration.as_admin(), "Idempotency-Key": "comp-1"}
+    first = registration.post("/api/admin/complimentary", json=body, headers=admin)
+    again = registration.post("/api/admin/complimentary", json=body, headers=admin)
+    assert first.status_code == again.status_code == 201, first.text
+    assert first.json()["id"] == again.json()["id"]
+    booked = first.json()
+    assert (booked["status"], booked["amount_due"]) == ("confirmed", 0)
+    assert booked["delegates"][0]["price_lines"][-1]["description"] == "Complimentary"
+    refused = registration.post("/api/admin/complimentary", json=body,
+                                headers={"Authorization": f"Bearer {FINANCE_TOKEN}"})
+    assert refused.status_code == 403
