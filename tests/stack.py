@@ -49,11 +49,14 @@ def stripe_client(localstripe_url):
 class Stack:
     """Registration and payments running together; Stripe's webhook pointed at payments."""
 
-    def __init__(self, registration, payments, stripe_client, amqp_uri):
+    def __init__(self, registration, payments, stripe_client, amqp_uri,
+                 notifications_config=None):
         self.registration = registration
         self.payments = payments
         self.stripe = stripe_client
         self.amqp_uri = amqp_uri
+        self.notifications_config = notifications_config
+        self.notifications = None  # an Api once the ``mail`` fixture has started it
 
     def pay(self, payment: dict, card: str = "ok") -> str:
         return pay_with_test_card(self.stripe, payment["payment_intent_id"], card)
@@ -111,32 +114,46 @@ def payments_config(amqp_uri, tmp_path, localstripe_url):
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
 
 
+def origin(config: dict) -> str:
+    """Where a service started with ``config`` answers."""
+    return f"http://127.0.0.1:{config['WEB_SERVER_ADDRESS'].rsplit(':', 1)[1]}"
+
+
 @pytest.fixture
 def stack(start_service, amqp_uri, tmp_path, catalog_file, stripe_client, webhook,
           payments_config, request):
-    """The two services. Markers: ``catalog(**sections)`` for a test's own catalog,
-    ``lost_webhooks`` for a Stripe whose webhooks never arrive."""
+    """Registration and payments, and how to start notifications (``mail``); the pages
+    that registration serves call payments and notifications where they run (CORS).
+    Markers: ``catalog(**sections)`` for a test's own catalog, ``lost_webhooks`` for a
+    Stripe whose webhooks never arrive."""
     marker = request.node.get_closest_marker("catalog")
     catalog = catalog_file(**marker.kwargs) if marker else catalog_file()
     registration_config = make_config(
         "registration", amqp_uri, f"sqlite:///{tmp_path / 'registration.db'}",
         CATALOG_FILE=str(catalog), STRIPE_PUBLISHABLE_KEY="pk_test_suite",
         STRIPE_JS_URL=f"{payments_config['STRIPE_API_BASE']}/js.stripe.com/v3/")
+    pages = origin(registration_config)
+    notifications_config = make_config(
+        "notifications", amqp_uri, f"sqlite:///{tmp_path / 'notifications.db'}",
+        SEND_RETRY_SECONDS=0.3, PAYMENT_DUE_DELAY_SECONDS=0, PUBLIC_BASE_URL=pages,
+        CORS_ORIGINS=pages)
+    payments_config.update(CORS_ORIGINS=pages, PUBLIC_BASE_URL=pages)
+    registration_config.update(PUBLIC_BASE_URL=pages,
+                               PAYMENTS_PUBLIC_URL=origin(payments_config),
+                               NOTIFICATIONS_PUBLIC_URL=origin(notifications_config))
     _, payments = start_service(PaymentsService, payments_config)
     _, registration = start_service(RegistrationService, registration_config)
     lost = request.node.get_closest_marker("lost_webhooks")
     webhook(None if lost else payments_config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1])
-    return Stack(registration, payments, stripe_client, amqp_uri)
+    return Stack(registration, payments, stripe_client, amqp_uri, notifications_config)
 
 
 @pytest.fixture
-def mail(start_service, amqp_uri, tmp_path):
-    """Notifications running with an SMTP sink of its own (payment due at once); the
-    sink."""
+def mail(stack, start_service, tmp_path):
+    """Notifications running beside the stack (``stack.notifications``), with an SMTP
+    sink of its own; the sink."""
     sink = MailSink(tmp_path / "mail").start()
-    start_service(NotificationsService, make_config(
-        "notifications", amqp_uri, f"sqlite:///{tmp_path / 'notifications.db'}",
-        SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), SEND_RETRY_SECONDS=0.3,
-        PAYMENT_DUE_DELAY_SECONDS=0))
+    _, stack.notifications = start_service(NotificationsService, {
+        **stack.notifications_config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port)})
     yield sink
     sink.stop()

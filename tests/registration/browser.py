@@ -6,7 +6,9 @@ do not mix). Prints what it saw as JSON on its last line; takes a screenshot of 
 
 Scenarios: register_and_pay, free_booking, group_booking, retry_after_network_error,
 declined_then_retry, validation_error, order_page, manage, manage_and_pay, group_delegate,
-dashboard.
+dashboard; paying by invoice: invoice_booking, invoice_without_billing_address; the money
+desk: desk_transfer, desk_statement, desk_refund, desk_billing, desk_cancel,
+desk_complimentary.
 """
 
 import json
@@ -541,9 +543,391 @@ def dashboard(visit, args, seen):
     seen["csv"] = Path(download.value.path()).read_text(encoding="utf-8-sig")
 
 
+# ---- Paying by invoice, documents and the money desk ----------------------------------
+
+
+def axe_violations(page) -> list[str]:
+    """What axe-core finds wrong on the page as it is now: "rule: targets" each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']}: {[node['target'] for node in v['nodes']]}" for v in found]
+
+
+def requests_to(page, method: str, fragment: str) -> list:
+    """The Idempotency-Key of each request the page sends with ``method`` to a URL
+    containing ``fragment`` (None for a request without one)."""
+    keys = []
+    page.on("request", lambda request: request.method == method and fragment in request.url
+            and keys.append(request.headers.get("idempotency-key")))
+    return keys
+
+
+def pdf_download(page, button) -> dict:
+    with page.expect_download() as download:
+        button.click()
+    return {"filename": download.value.suggested_filename,
+            "start": Path(download.value.path()).read_bytes()[:5].decode()}
+
+
+def documents_listed(page, selector: str) -> list[str]:
+    return [" ".join(item.inner_text().split()) for item in page.locator(f"{selector} li").all()]
+
+
+def invoice_booking(visit, args, seen):
+    """A group of two books paying by invoice; the order's page says how to transfer, and
+    lists the invoice once payments has issued it."""
+    page = visit.page
+    seen["payment_asked"] = []
+    page.on("request", lambda request: "/payment" in request.url
+            and seen["payment_asked"].append(request.url))
+    visit.goto("/")
+    expect(page.locator("#register-form")).to_be_visible()
+    first, second = args["delegates"]
+    fill_delegate(delegate(visit, 1), first)
+    fill_buyer(visit, args["buyer"])
+    page.get_by_role("button", name="Add a colleague").click()
+    fill_delegate(delegate(visit, 2), second)
+    seen["billing_label_by_card"] = page.locator("label[for=buyer-billing_address]").inner_text()
+    page.get_by_label("Pay by invoice").check()
+    seen["invoice_choice"] = page.locator("label[for=payment_method-invoice]").inner_text()
+    seen["billing_label_by_invoice"] = page.locator(
+        "label[for=buyer-billing_address]").inner_text()
+    seen["unlabelled"] = page.evaluate(UNLABELLED)
+    seen["register_axe"] = axe_violations(page)
+    visit.shot("invoice-chosen")
+    page.get_by_role("button", name="Book and get the invoice").click()
+    page.wait_for_url("**/orders/**", timeout=20000)
+    expect(page.locator("#bank-transfer")).to_be_visible()
+    expect(page.locator("#invoice-number")).not_to_have_text("Being issued…", timeout=20000)
+    seen["order_url"] = page.url
+    for key in ("transfer-intro", "transfer-amount", "due-on", "payment-reference",
+                "account-holder", "iban", "bic", "bank-name", "invoice-number",
+                "invoice-status", "order-status"):
+        seen[key] = visit.text(f"#{key}")
+    seen["card_form_visible"] = page.locator("#card-form").is_visible()
+    seen["payment_visible"] = page.locator("#payment").is_visible()
+    expect(page.locator("#document-list li")).to_have_count(1, timeout=20000)
+    seen["documents"] = documents_listed(page, "#document-list")
+    seen["order_axe"] = axe_violations(page)
+    visit.shot("invoice-order")
+    number = seen["invoice-number"]
+    seen["invoice_pdf"] = pdf_download(
+        page, page.get_by_role("button", name=f"Download Invoice {number} (PDF)"))
+    seen["page_width"] = visit.width()
+
+
+def invoice_without_billing_address(visit, args, seen):
+    """Paying by invoice needs a billing address: the page says so by the field, and so
+    does the server when a page lets one through (here the address is taken out of the
+    request on its way)."""
+    page = visit.page
+    visit.goto("/")
+    expect(page.locator("#register-form")).to_be_visible()
+    fill_delegate(delegate(visit, 1), args["delegate"])
+    page.get_by_label("Pay by invoice").check()
+    page.get_by_role("button", name="Book and get the invoice").click()
+    expect(page.locator("#buyer-billing_address-error")).to_be_visible()
+    seen["page_errors"] = visit.errors()
+    seen["page_summary"] = page.locator(".error-summary li").all_inner_texts()
+    seen["focused"] = visit.focused()
+    seen["invalid"] = page.locator("#buyer-billing_address").get_attribute("aria-invalid")
+    seen["described_by"] = visit.described_by("#buyer-billing_address")
+    visit.shot("page-error")
+    answers = []
+    page.on("response", lambda response: response.url.endswith("/api/orders")
+            and response.request.method == "POST" and answers.append(
+                {"status": response.status, "body": response.json()}))
+
+    def without_address(route):
+        body = json.loads(route.request.post_data)
+        body["buyer"].pop("billing_address", None)
+        route.continue_(post_data=json.dumps(body))
+
+    page.route("**/api/orders", without_address)
+    page.locator("#buyer-billing_address").fill(args["billing_address"])
+    page.get_by_role("button", name="Book and get the invoice").click()
+    expect(page.locator("#buyer-billing_address-error")).to_be_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
+    seen["server_answers"] = answers
+    seen["server_errors"] = visit.errors()
+    seen["server_focused"] = visit.focused()
+    visit.shot("server-error")
+
+
+def sign_in(visit, token: str):
+    page = visit.page
+    visit.goto("/admin")
+    page.get_by_label("Admin token").fill(token)
+    page.get_by_role("button", name="Open the dashboard").click()
+    expect(page.locator("#dashboard")).to_be_visible()
+    expect(page.locator("#found")).not_to_be_empty()
+
+
+def open_order(visit, reference: str):
+    page = visit.page
+    page.get_by_role("button", name=reference, exact=True).click()
+    expect(page.locator("#detail-heading")).to_have_text(f"Order {reference}")
+    expect(page.locator("#money-due")).to_be_visible()
+
+
+def money_shown(visit) -> dict:
+    return {key: visit.text(f"#money-{key}")
+            for key in ("due", "received", "refunded", "outstanding")}
+
+
+def confirm(visit, name: str, twice: bool = True) -> str:
+    """Answer the dialog with its button ``name`` (double-clicked: one request all the same);
+    the question it asked."""
+    dialog = visit.page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    asked = " ".join(dialog.inner_text().split())
+    button = dialog.get_by_role("button", name=name)
+    if twice:
+        button.dblclick()
+    else:
+        button.click()
+    return asked
+
+
+def desk_transfer(visit, args, seen):
+    """With the finance token: a transfer that pays an invoice order, recorded at the desk;
+    its first answer is lost on the way, and confirming again re-sends the same key."""
+    page = visit.page
+    keys = requests_to(page, "POST", "/transfers")
+    lost = []
+
+    def lose_first_answer(route):
+        if route.request.method != "POST" or lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().status)  # payments records it ...
+        route.abort("failed")  # ... and the page never hears it
+
+    page.route("**/api/admin/orders/*/transfers", lose_first_answer)
+    sign_in(visit, args["token"])
+    seen["admin_only_visible"] = page.locator("[data-admin-only]:visible").count()
+    seen["signed_in_as"] = visit.text("#signed-in-as")
+    open_order(visit, args["reference"])
+    expect(page.locator("#detail-documents li")).to_have_count(1, timeout=20000)
+    seen["focused_on_open"] = visit.focused()
+    seen["money_before"] = money_shown(visit)
+    seen["method"] = visit.text("#detail-method")
+    seen["status_before"] = visit.text("#detail-status")
+    seen["unlabelled"] = page.evaluate(UNLABELLED)
+    page.get_by_label("Amount received").fill("twelve euros")
+    page.get_by_role("button", name="Record the transfer…").click()
+    expect(page.locator("#transfer-amount-error")).to_be_visible()
+    seen["amount_error"] = visit.text("#transfer-amount-error")
+    page.get_by_label("Amount received").fill(args["typed_amount"])
+    page.get_by_label("Received on").fill(args["received_on"])
+    page.get_by_label("Reference on the transfer").fill(args["transfer_reference"])
+    page.get_by_label("Payer").fill(args["payer"])
+    page.get_by_role("button", name="Record the transfer…").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    seen["focused_in_dialog"] = visit.focused()
+    visit.shot("transfer-asked")
+    seen["transfer_question"] = confirm(visit, "Yes, record it")
+    expect(page.locator("#confirm-error")).to_be_visible()
+    seen["lost_answer"] = visit.text("#confirm-error")
+    visit.shot("answer-lost")
+    confirm(visit, "Yes, record it", twice=False)
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    seen["news"] = visit.text("#detail-news")
+    expect(page.locator("#detail-status")).to_have_text("Confirmed", timeout=20000)
+    expect(page.locator("#detail-documents li[data-kind=receipt]")).to_have_count(
+        1, timeout=20000)
+    seen["lost"], seen["transfer_keys"] = lost, keys
+    seen["money_after"] = money_shown(visit)
+    seen["transfers"] = page.locator("#detail-transfers tbody tr").all_inner_texts()
+    seen["documents"] = documents_listed(page, "#detail-documents")
+    expect(page.locator("#detail-messages tbody tr").first).to_be_visible(timeout=20000)
+    seen["axe"] = axe_violations(page)
+    visit.shot("transfer-recorded")
+    seen["receipt_pdf"] = pdf_download(
+        page, page.locator("#detail-documents li[data-kind=receipt] button"))
+    resend_keys = requests_to(page, "POST", "/resend")
+    invoices = page.locator("#detail-messages tbody tr[data-kind=invoice]")
+    expect(invoices).to_have_count(1, timeout=20000)
+    seen["messages"] = page.locator("#detail-messages tbody tr").all_inner_texts()
+    invoices.get_by_role("button", name="Send again").click()
+    seen["resend_question"] = confirm(visit, "Yes, send it again")
+    expect(invoices).to_have_count(2, timeout=20000)
+    seen["resend_keys"] = resend_keys
+    seen["resend_news"] = visit.text("#detail-news")
+
+
+def desk_statement(visit, args, seen):
+    """With the finance token: a bank statement pays one order; of its two credits that
+    quote no order, one is dismissed with a note, the other assigned to an order by its
+    reference."""
+    page = visit.page
+    keys = requests_to(page, "POST", "/api/admin/statements")
+    dismissals = requests_to(page, "POST", "/dismiss")
+    assignments = requests_to(page, "POST", "/assign")
+    sign_in(visit, args["token"])
+    expect(page.locator("#unmatched-none")).to_be_visible()
+    page.get_by_label("Bank statement").set_input_files(args["statement"])
+    page.get_by_role("button", name="Import the statement…").click()
+    seen["statement_question"] = confirm(visit, "Yes, import it")
+    expect(page.locator("#statement-result")).to_contain_text("Statement imported")
+    seen["imported"] = visit.text("#statement-result > p")
+    seen["matched"] = page.locator("#imported-matched li").all_inner_texts()
+    seen["unmatched_new"] = page.locator("#imported-unmatched li").all_inner_texts()
+    expect(page.locator("#unmatched tbody tr")).to_have_count(2)
+    seen["unmatched"] = page.locator("#unmatched tbody tr").all_inner_texts()
+    seen["statement_keys"] = list(keys)
+    seen["axe"] = axe_violations(page)
+    visit.shot("imported")
+    unknown = page.locator("#unmatched tbody tr", has_text=args["unknown_payer"])
+    unknown.get_by_role("button", name="Dismiss…").click()
+    seen["focused_on_dismiss"] = visit.focused()
+    seen["deciding"] = visit.text("#decide-about")
+    page.get_by_role("button", name="Dismiss the transfer…").click()
+    expect(page.locator("#dismiss-note-error")).to_be_visible()
+    seen["note_error"] = visit.text("#dismiss-note-error")
+    page.get_by_label("Why it pays no order").fill(args["note"])
+    page.get_by_role("button", name="Dismiss the transfer…").click()
+    seen["dismiss_question"] = confirm(visit, "Yes, dismiss it")
+    expect(page.locator("#unmatched tbody tr")).to_have_count(1)
+    seen["dismiss_keys"] = dismissals
+    seen["after_dismiss"] = visit.text("#statement-result")
+    seen["focused_after_dismiss"] = visit.focused()
+    visit.shot("dismissed")
+    page.locator("#unmatched tbody tr").get_by_role("button", name="Assign to order…").click()
+    page.get_by_label("Order reference or id").fill("ECS27-NOSUCH")
+    page.get_by_role("button", name="Assign it to this order…").click()
+    expect(page.locator("#assign-order_id-error")).to_be_visible()
+    seen["no_such_order"] = visit.text("#assign-order_id-error")
+    page.get_by_label("Order reference or id").fill(args["assign_to"].lower())
+    page.get_by_role("button", name="Assign it to this order…").click()
+    seen["assign_question"] = confirm(visit, "Yes, assign it")
+    expect(page.locator("#unmatched-none")).to_be_visible()
+    seen["assign_keys"] = assignments
+    seen["after_assign"] = visit.text("#statement-result")
+    visit.shot("assigned")
+    open_order(visit, args["paid_reference"])
+    expect(page.locator("#detail-status")).to_have_text("Confirmed", timeout=20000)
+    seen["paid_money"] = money_shown(visit)
+    seen["paid_transfers"] = page.locator("#detail-transfers tbody tr").all_inner_texts()
+
+
+def desk_refund(visit, args, seen):
+    """With the finance token: part of a card payment refunded; asking for more than was
+    paid is refused by the amount's field first."""
+    page = visit.page
+    keys = requests_to(page, "POST", "/refund")
+    sign_in(visit, args["token"])
+    open_order(visit, args["reference"])
+    seen["payments"] = page.locator("#detail-payments tbody tr").all_inner_texts()
+    seen["refund_hint"] = visit.text("#refund-amount-hint")
+    page.get_by_label("Amount to refund").fill(args["too_much"])
+    page.get_by_label("Reason").fill(args["reason"])
+    page.get_by_role("button", name="Refund…").click()
+    seen["too_much_question"] = confirm(visit, "Yes, refund")
+    expect(page.locator("#refund-amount-error")).to_be_visible()
+    seen["too_much_error"] = visit.text("#refund-amount-error")
+    seen["focused_after_refusal"] = visit.focused()
+    visit.shot("refund-refused")
+    page.get_by_label("Amount to refund").fill(args["typed_refund"])
+    page.get_by_role("button", name="Refund…").click()
+    seen["refund_question"] = confirm(visit, "Yes, refund")
+    expect(page.locator("#detail-documents li[data-kind=credit_note]")).to_have_count(
+        1, timeout=20000)
+    expect(page.locator("#money-refunded")).to_have_text(args["refunded"], timeout=20000)
+    seen["refund_keys"] = keys
+    seen["news"] = visit.text("#detail-news")
+    seen["money_after"] = money_shown(visit)
+    seen["payments_after"] = page.locator("#detail-payments tbody tr").all_inner_texts()
+    seen["documents"] = documents_listed(page, "#detail-documents")
+    visit.shot("refunded")
+
+
+def desk_billing(visit, args, seen):
+    """With the finance token: corrected billing details; the invoice is credited and
+    issued again. An empty billing address is refused by its field first."""
+    page = visit.page
+    keys = requests_to(page, "PATCH", "/billing")
+    sign_in(visit, args["token"])
+    open_order(visit, args["reference"])
+    expect(page.locator("#detail-documents li")).to_have_count(1, timeout=20000)
+    page.get_by_role("button", name="Correct the billing details…").click()
+    seen["prefilled"] = {name: page.locator(f"#billing-{name}").input_value() for name in (
+        "name", "organisation", "country", "billing_address", "vat_number", "purchase_order")}
+    seen["focused_on_form"] = visit.focused()
+    page.get_by_role("button", name="Save the billing details…").click()
+    expect(page.locator("#billing-form .error-summary")).to_be_visible()
+    seen["nothing_changed"] = visit.text("#billing-form .error-summary")
+    page.get_by_label("Billing address").fill("")
+    page.get_by_role("button", name="Save the billing details…").click()
+    confirm(visit, "Yes, correct them", twice=False)
+    expect(page.locator("#billing-billing_address-error")).to_be_visible()
+    seen["empty_address_error"] = visit.text("#billing-billing_address-error")
+    page.get_by_label("Billing address").fill(args["billing_address"])
+    page.get_by_label("VAT number").fill(args["vat_number"])
+    page.get_by_role("button", name="Save the billing details…").click()
+    seen["billing_question"] = confirm(visit, "Yes, correct them")
+    expect(page.locator("#detail-documents li")).to_have_count(3, timeout=20000)
+    seen["billing_keys"] = keys
+    seen["billing_address"] = visit.text("#detail-billing-address")
+    seen["documents"] = documents_listed(page, "#detail-documents")
+    seen["form_visible"] = page.locator("#billing-form").is_visible()
+    visit.shot("billing-corrected")
+
+
+def desk_cancel(visit, args, seen):
+    """With the finance token: an unpaid invoice order cancelled; its invoice is credited."""
+    page = visit.page
+    keys = requests_to(page, "POST", "/cancel")
+    sign_in(visit, args["token"])
+    open_order(visit, args["reference"])
+    expect(page.locator("#detail-documents li")).to_have_count(1, timeout=20000)
+    page.get_by_label("Keep it (no refund)").check()
+    page.get_by_role("button", name="Cancel the order…").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    seen["focused_in_dialog"] = visit.focused()
+    seen["question"] = confirm(visit, "Yes, cancel the order")
+    expect(page.locator("#detail-status")).to_have_text("Cancelled", timeout=20000)
+    expect(page.locator("#detail-documents li[data-kind=credit_note]")).to_have_count(
+        1, timeout=20000)
+    seen["keys"] = keys
+    seen["focused_after"] = visit.focused()
+    seen["cancel_form_visible"] = page.locator("#cancel-form").is_visible()
+    seen["closed"] = visit.text("#cancel-closed")
+    visit.shot("cancelled")
+
+
+def desk_complimentary(visit, args, seen):
+    """With the admin token: the figures are there, and a complimentary place is booked."""
+    page = visit.page
+    keys = requests_to(page, "POST", "/api/admin/complimentary")
+    sign_in(visit, args["token"])
+    seen["admin_only_visible"] = page.locator("[data-admin-only]:visible").count()
+    seen["signed_in_as"] = visit.text("#signed-in-as")
+    form = page.locator("#comp-form")
+    guest = args["guest"]
+    form.get_by_label("Full name").fill(guest["buyer_name"])
+    form.get_by_label("Email").nth(0).fill(guest["buyer_email"])
+    form.get_by_label("Organisation").fill(guest["organisation"])
+    form.get_by_label("Country").select_option(guest["country"])
+    form.get_by_label("Given name").fill(guest["given_name"])
+    form.get_by_label("Family name").fill(guest["family_name"])
+    form.get_by_label("Email").nth(1).fill(guest["email"])
+    form.get_by_label("Ticket type").select_option(guest["ticket_type"])
+    page.get_by_role("button", name="Book the complimentary place…").click()
+    seen["question"] = confirm(visit, "Yes, book it")
+    expect(page.locator("#comp-done")).to_contain_text("Booked")
+    seen["booked"] = visit.text("#comp-done")
+    seen["keys"] = keys
+    seen["axe"] = axe_violations(page)
+    visit.shot("complimentary")
+
+
 SCENARIOS = {f.__name__: f for f in (
     register_and_pay, free_booking, group_booking, retry_after_network_error, declined_then_retry,
-    validation_error, order_page, manage, manage_and_pay, group_delegate, dashboard)}
+    validation_error, order_page, manage, manage_and_pay, group_delegate, dashboard,
+    invoice_booking, invoice_without_billing_address, desk_transfer, desk_statement,
+    desk_refund, desk_billing, desk_cancel, desk_complimentary)}
 
 
 def main(scenario, base_url, args_json, screenshots):

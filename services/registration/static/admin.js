@@ -1,23 +1,37 @@
-// The organisers' dashboard: counts, revenue, capacity left, the newest orders with their
-// delegates and search, and the CSV exports. The admin token is asked once and kept for
-// this tab.
+// The organisers' dashboard: signing in with the admin or the finance token; for the admin,
+// counts, revenue, capacity left and the CSV exports; for both, the newest orders with their
+// delegates and search, each order opened at the money desk (admin-order.js), and the bank
+// transfers (admin-transfers.js). What the finance token may not see is not shown. The
+// token is asked once and kept for this tab.
 "use strict";
 
 const ADMIN_KEY = "adminToken";
 const RECENT = 20;
 
 let ticketNames = {};
+let role = null;  // "admin" or "finance", once signed in
+let catalog = null;
+let config = null;  // the page's configuration: where payments and notifications answer
 
 function adminToken() { return sessionStorage.getItem(ADMIN_KEY); }
 
-async function adminApi(path) {
-  const answer = await api("GET", path, { bearer: adminToken() });
-  if (answer.status === 401 || answer.status === 403) { signOut(t("admin.wrongToken")); }
+// An organiser's request (to registration, or a full URL); a token refused signs out.
+async function adminApi(path, { method = "GET", ...options } = {}) {
+  const answer = await api(method, path, { bearer: adminToken(), ...options });
+  if (answer.status === 401) { signOut(t("admin.wrongToken")); }
   return answer;
 }
 
+const paymentsApi = (path, options) => adminApi(`${config.payments_url}${path}`, options);
+const notificationsApi = (path, options) => adminApi(`${config.notifications_url}${path}`,
+  options);
+const enc = encodeURIComponent;
+
 function signOut(reason) {
   sessionStorage.removeItem(ADMIN_KEY);
+  role = null;
+  if ($("confirm").open) { $("confirm").close(); }
+  closeOrder({ quietly: true });
   $("dashboard").hidden = true;
   $("sign-out").hidden = true;
   $("sign-in").hidden = false;
@@ -29,9 +43,21 @@ function signOut(reason) {
   }
 }
 
+// A table cell for each [value, numeric?].
 function cells(...values) {
   return values.map(([value, numeric]) => make("td", { className: numeric ? "num" : null },
     String(value)));
+}
+
+// What a code means, in the desk's words when they have one (STRINGS.desk[group][code]).
+function named(group, code) {
+  const words = STRINGS.desk[group];
+  return (words && words[code]) || String(code || "").replace(/_/g, " ");
+}
+
+function countryName(code) {
+  const local = new Intl.DisplayNames([STRINGS.locale], { type: "region", fallback: "none" });
+  return (code && local.of(code)) || code || "";
 }
 
 function showStats(stats) {
@@ -53,12 +79,15 @@ function showStats(stats) {
     ...cells([row.held, true], [row.capacity, true], [row.remaining, true]))));
 }
 
-// Each order as a row group: the order (booking contact, how many delegates, status,
-// amount), then one row per delegate (ticket, status, share).
+// Each order as a row group: the order (its reference opens it; booking contact, how many
+// delegates, status, amount), then one row per delegate (ticket, status, share).
 function orderRows(order) {
   const count = order.delegates.length;
+  const open = make("button", { type: "button", className: "link", "data-order": order.id },
+    order.reference);
+  open.addEventListener("click", () => openOrder(order.id));
   const head = make("tr", { className: "order-row" },
-    make("th", { scope: "row" }, order.reference),
+    make("th", { scope: "row" }, open),
     ...cells([order.buyer.name], [order.buyer.organisation],
       [count === 1 ? t("admin.oneDelegate") : t("admin.delegateCount", { count })],
       [t(`statuses.${order.status}`)], [money(order.amount_due, order.currency), true],
@@ -91,17 +120,60 @@ async function search() {
   if (answer.ok && mine === searches) { showOrders(answer.data, query); }
 }
 
-async function openDashboard() {
+// The admin's figures again, after something changed them.
+async function refreshStats() {
+  if (role !== "admin") { return; }
   const stats = await adminApi("/api/admin/stats");
-  if (!stats.ok) {
-    if (adminToken()) { showErrors($("sign-in"), [stats.error]); }
+  if (stats.ok) { showStats(stats.data); }
+}
+
+// Signed in when registration lists the orders for this token; the admin's if it may see
+// the figures too, else the finance token's, which sees orders and money only.
+async function openDashboard() {
+  const orders = await adminApi("/api/admin/orders?limit=1");
+  if (!orders.ok) {
+    if (orders.status === 403) {
+      signOut(t("admin.wrongToken"));
+    } else if (adminToken()) {
+      showErrors($("sign-in"), [{ field: "admin-token", message: orders.error.message }]);
+    }
     return;
   }
+  const [stats, catalogAnswer, configured] = await Promise.all([
+    adminApi("/api/admin/stats"), api("GET", "/api/catalog"), pageConfig().catch(() => null)]);
+  if (!catalogAnswer.ok || !configured) {
+    showErrors($("sign-in"), [{ field: "admin-token", message: catalogAnswer.ok
+      ? t("common.networkError") : catalogAnswer.error.message }]);
+    return;
+  }
+  catalog = catalogAnswer.data;
+  config = configured;
+  role = stats.status === 403 ? "finance" : "admin";
+  ticketNames = Object.fromEntries(catalog.ticket_types.map((ticket) => [ticket.code,
+    ticket.name]));
+  for (const node of document.querySelectorAll("[data-admin-only]")) {
+    node.hidden = role !== "admin";
+  }
+  if (stats.ok) { showStats(stats.data); }
+  $("signed-in-as").textContent = t(role === "admin" ? "admin.signedInAdmin"
+    : "admin.signedInFinance");
+  fillCountries();
+  if (role === "admin") { fillComplimentary(); }
   $("sign-in").hidden = true;
   $("dashboard").hidden = false;
   $("sign-out").hidden = false;
-  showStats(stats.data);
-  await search();
+  await Promise.all([search(), showUnmatched()]);
+}
+
+// The countries the billing form offers, named in the page's language.
+function fillCountries() {
+  const options = countryOptions(catalog.countries);
+  for (const id of ["billing-country", "comp-buyer-country"]) {
+    const select = $(id);
+    const first = select.querySelector("option[value='']");
+    select.replaceChildren(...(first ? [first] : []),
+      ...options.map((option) => option.cloneNode(true)));
+  }
 }
 
 async function exportCsv(name) {
@@ -113,6 +185,11 @@ async function exportCsv(name) {
 
 document.addEventListener("DOMContentLoaded", () => {
   translatePage();
+  setUpDialog();
+  setUpOrder();
+  setUpMoney();
+  setUpTransfers();
+  setUpComplimentary();
   $("sign-in").addEventListener("submit", async (event) => {
     event.preventDefault();
     const value = $("admin-token").value.trim();

@@ -1,6 +1,7 @@
-// What every page uses: STRINGS lookup, the fetch helper, errors shown by their field,
-// money and date formatting, the private tokens, downloads, the refund policy, and paying
-// an order by card once payments has prepared it.
+// What every page uses: STRINGS lookup, the fetch helper, the page's configuration, errors
+// shown by their field, money and date formatting, the private tokens, downloads and an
+// order's documents, the refund policy, and paying an order by card once payments has
+// prepared it.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -72,15 +73,19 @@ function say(text, tone) {
 }
 
 // fetch, JSON in and out: {ok, status, data, error: {code, message, field}, retryAfter}
-// (retryAfter: the seconds a 202, 429 or 503 asks to wait, or null).
-async function api(method, path, { body, headers = {}, bearer } = {}) {
+// (retryAfter: the seconds a 202, 429 or 503 asks to wait, or null). `raw` (a string or a
+// File) is sent as it is, with `contentType`, instead of a JSON `body`. `path` may be a
+// full URL: payments and notifications answer the pages from their own origins.
+async function api(method, path, { body, raw, contentType, headers = {}, bearer } = {}) {
   const sent = { Accept: "application/json", ...headers };
   if (body !== undefined) { sent["Content-Type"] = "application/json"; }
+  if (raw !== undefined) { sent["Content-Type"] = contentType; }
   if (bearer) { sent.Authorization = `Bearer ${bearer}`; }
   let response;
   try {
     response = await fetch(path, {
-      method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers: sent,
+      body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
     return { ok: false, status: 0, error: { code: "network", message: t("common.networkError") } };
@@ -94,6 +99,28 @@ async function api(method, path, { body, headers = {}, bearer } = {}) {
     error: { code: error.code, field: error.field,
              message: error.message || t("common.unexpectedError") },
   };
+}
+
+// Where Stripe.js comes from and where payments and notifications answer
+// ({stripe_js_url, publishable_key, payments_url, notifications_url}); asked once.
+let configLoading = null;
+
+function pageConfig() {
+  configLoading = configLoading || api("GET", "/api/page-config").then((answer) => {
+    if (!answer.ok) {
+      configLoading = null;
+      throw new Error(answer.error.message);
+    }
+    const base = (url) => (url || "").replace(/\/+$/, "");
+    return { ...answer.data, payments_url: base(answer.data.payments_url),
+             notifications_url: base(answer.data.notifications_url) };
+  });
+  return configLoading;
+}
+
+// "RF18539007547034" as "RF18 5390 0754 7034": references and IBANs, read in groups.
+function groupsOfFour(text) {
+  return (text || "").replace(/\s+/g, "").replace(/(.{4})(?=.)/g, "$1 ");
 }
 
 // The headers that open a buyer's order and a delegate's registration.
@@ -123,6 +150,29 @@ async function download(path, filename, headers) {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60000);
   return true;
+}
+
+// An order's documents ([{kind, number, issued_on, amount, url}], url a path on payments) as
+// <li>s, each with a button that downloads its PDF with `headers`; onFailed() when one
+// could not be had.
+function documentItems(documents, { base, headers, currency, onFailed }) {
+  return documents.map((document_) => {
+    const name = t(`documents.${document_.kind}`, { number: document_.number });
+    const button = make("button", { type: "button", className: "secondary" },
+      t("documents.download"), make("span", { className: "visually-hidden" }, ` ${name}`),
+      ` ${t("documents.pdf")}`);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const ok = await download(base + document_.url, `${document_.number}.pdf`, headers);
+      button.disabled = false;
+      if (!ok) { onFailed(); }
+    });
+    return make("li", { className: "document", "data-kind": document_.kind },
+      make("span", { className: "document-name" }, name),
+      make("span", { className: "document-details" }, t("documents.details", {
+        date: formatDate(document_.issued_on), amount: money(document_.amount, currency) })),
+      button);
+  });
 }
 
 // ---- Private tokens ------------------------------------------------------------------
@@ -324,15 +374,14 @@ let stripeLoading = null;
 
 function loadStripe() {
   stripeLoading = stripeLoading || (async () => {
-    const config = await api("GET", "/api/page-config");
-    if (!config.ok) { throw new Error(config.error.message); }
+    const config = await pageConfig();
     await new Promise((resolve, reject) => {
-      const script = make("script", { src: config.data.stripe_js_url });
+      const script = make("script", { src: config.stripe_js_url });
       script.addEventListener("load", resolve);
       script.addEventListener("error", () => reject(new Error(t("card.loadFailed"))));
       document.head.append(script);
     });
-    return window.Stripe(config.data.publishable_key);
+    return window.Stripe(config.publishable_key);
   })();
   return stripeLoading;
 }

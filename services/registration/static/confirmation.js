@@ -25,6 +25,10 @@ async function follow(id, token) {
   if (answer.ok) {
     const order = answer.data;
     show(order);
+    if (order.payment_method === "invoice" && order.status === "pending_payment") {
+      say(t("confirmation.invoiceBooked"), "warn");  // paid by transfer, days from now
+      return;
+    }
     if (FINAL.includes(order.status)) {
       const confirmed = order.status === "confirmed";
       say(t(`confirmation.${order.status}`), confirmed ? "ok" : "bad");

@@ -109,6 +109,8 @@ function showPayment() {
       $("payment").hidden = true;
       if (error.code === "nothing_due") {
         followPayment();
+      } else if (error.code === "pay_by_invoice") {
+        say(t("manage.payByInvoice"), "warn");
       } else {
         say(error.message, "bad");
       }

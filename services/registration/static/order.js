@@ -1,9 +1,14 @@
 // The buyer's view of an order, opened with the private link from the order's emails
 // (/orders/<id>#token=...): status and amounts, each delegate with their share, paying what
-// is due, the receipt, and cancelling one delegate or the whole order within the policy.
+// is due (by card, or by bank transfer for an order paid by invoice), the receipt and the
+// order's documents, and cancelling one delegate or the whole order within the policy.
 "use strict";
 
 const LIVE = ["pending_payment", "confirmed"];
+const ISSUE_POLL_MS = 1000;
+const ISSUE_WAIT_MS = 30000;
+const DOCUMENTS_POLL_MS = 1500;
+const DOCUMENTS_WAIT_MS = 15000;
 
 let order = null;
 let catalog = null;
@@ -102,9 +107,102 @@ function showOrder() {
   showCancel();
 }
 
+// How to pay an invoice order by bank transfer: amount, due date, the RF reference and the
+// bank, and the invoice's number once payments has issued it. False when nothing is to pay.
+function showBankTransfer() {
+  const o = order;
+  const invoice = o.invoice;
+  const open = o.payment_method === "invoice" && o.status === "pending_payment" && invoice;
+  $("bank-transfer").hidden = !open;
+  if (!open) { return false; }
+  const amount = money(Math.max(o.amount_due - o.amount_paid, 0), o.currency);
+  const due = invoice.due_on ? formatDate(invoice.due_on) : "";
+  const bank = invoice.bank || {};
+  $("transfer-intro").textContent = t("order.transferIntro", { amount, date: due });
+  $("transfer-amount").textContent = amount;
+  $("due-on").textContent = due;
+  $("payment-reference").textContent = invoice.payment_reference
+    ? groupsOfFour(invoice.payment_reference) : t("order.issuing");
+  $("account-holder").textContent = bank.account_holder || "";
+  $("iban").textContent = groupsOfFour(bank.iban);
+  $("bic").textContent = bank.bic || "";
+  $("bank-name").textContent = bank.bank_name || "";
+  $("invoice-number").textContent = invoice.invoice_number || t("order.issuing");
+  return true;
+}
+
+const issued = () => Boolean(order.invoice && order.invoice.invoice_number
+                             && order.invoice.payment_reference);
+
+// Payments issues the invoice a moment after the booking: ask for the order again until it
+// has, for a while; then its documents list has it.
+async function followInvoice() {
+  const started = Date.now();
+  while (!issued()) {
+    if (Date.now() - started > ISSUE_WAIT_MS) {
+      $("invoice-status").textContent = t("order.issuingSlow");
+      return;
+    }
+    await sleep(ISSUE_POLL_MS);
+    const answer = await api("GET", orderPath(), { headers: orderHeaders(token) });
+    if (answer.ok) {
+      order = answer.data;
+      showSummary();
+      if (!showBankTransfer()) { return; }
+    }
+  }
+  $("invoice-status").textContent = t("order.invoiceIssued",
+    { number: order.invoice.invoice_number });
+  await showDocuments();
+}
+
+// The order's invoices, receipts and credit notes, from payments; how many (null when
+// payments could not say). Drawn again only when they changed.
+let shownDocuments = null;
+
+async function showDocuments() {
+  const failed = (key) => {
+    $("documents").hidden = false;
+    $("documents-error").textContent = t(key);
+    $("documents-error").hidden = false;
+  };
+  let config;
+  try { config = await pageConfig(); } catch { failed("documents.unavailable"); return null; }
+  const headers = orderHeaders(token);
+  const answer = await api("GET",
+    `${config.payments_url}/api/orders/${encodeURIComponent(order.id)}/documents`, { headers });
+  if (!answer.ok) { failed("documents.unavailable"); return null; }
+  $("documents").hidden = false;
+  $("documents-error").hidden = true;
+  const seen = JSON.stringify(answer.data);
+  if (seen !== shownDocuments) {
+    shownDocuments = seen;
+    $("documents-none").hidden = answer.data.length > 0;
+    $("document-list").replaceChildren(...documentItems(answer.data, {
+      base: config.payments_url, headers, currency: order.currency,
+      onFailed: () => failed("documents.failed") }));
+  }
+  return answer.data.length;
+}
+
+// After a change that issues a document (a credit note after a cancellation): look again
+// for a while until there are more than `before`.
+async function followDocuments(before) {
+  const started = Date.now();
+  while (Date.now() - started < DOCUMENTS_WAIT_MS) {
+    await sleep(DOCUMENTS_POLL_MS);
+    const count = await showDocuments();
+    if (count !== null && before !== null && count > before) { return; }
+  }
+}
+
 function showPayment() {
   const o = order;
   if (o.status !== "pending_payment" || !o.amount_due) { return; }
+  if (o.payment_method === "invoice") {  // paid by bank transfer: never a card form here
+    if (showBankTransfer()) { followInvoice(); }
+    return;
+  }
   $("payment").hidden = false;
   $("amount-due").textContent = t("order.amountDue", { amount: money(o.amount_due, o.currency) });
   $("hold-until").textContent = o.hold_expires_at
@@ -129,6 +227,7 @@ async function cancel(path, button, error, done) {
   const label = button.textContent;
   error.hidden = true;
   busy(button, true, t("order.cancelling"));
+  const documentsBefore = shownDocuments === null ? null : JSON.parse(shownDocuments).length;
   const answer = await api("POST", path, { headers: orderHeaders(token) });
   busy(button, false, label);
   if (!answer.ok) {
@@ -139,6 +238,8 @@ async function cancel(path, button, error, done) {
   order = answer.data;
   if (order.status !== "pending_payment") { $("payment").hidden = true; }
   showOrder();
+  showBankTransfer();
+  followDocuments(documentsBefore);
   say(done, "bad");
   $("main").focus();
 }
@@ -168,6 +269,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("conference-name").textContent = catalog.conference.name;
   showOrder();
   showPayment();
+  showDocuments();
   $("receipt").addEventListener("click", downloadReceipt);
   const open = disclosure($("cancel-start"), $("cancel-confirm"), $("cancel-question"));
   $("cancel-no").addEventListener("click", () => open(false));

@@ -1,7 +1,8 @@
 // The registration page: one order books one or several delegates (the catalog's prices
 // and what is left shown for each), the booking contact and billing details, an estimate
 // per delegate and for the order, checked in the page and by the server; then, once
-// payments has prepared it, paying the order by card.
+// payments has prepared it, paying the order by card, or, when the catalog offers it and
+// the buyer chooses it, paying by invoice: the order's page then shows how to transfer.
 "use strict";
 
 const MAX_DELEGATES = 50;
@@ -24,6 +25,8 @@ let submission = null;
 const sections = () => [...document.querySelectorAll("#delegates .delegate")];
 const field = (section, name) => $(`${section.dataset.uid}-${name}`);
 const buyerIsDelegate = () => $("buyer-is-delegate").checked;
+const byInvoice = () => $("payment_method-invoice").checked && !$("pay-by").hidden;
+const submitLabel = () => t(byInvoice() ? "register.submitInvoice" : "register.submit");
 
 // ---- One delegate's section -----------------------------------------------------------
 
@@ -257,7 +260,7 @@ function collect() {
     const value = $(`buyer-${name}`).value.trim();
     if (value) { buyer[name] = value; }
   }
-  return { buyer, delegates, payment_method: "card" };
+  return { buyer, delegates, payment_method: byInvoice() ? "invoice" : "card" };
 }
 
 // What the page can tell is wrong before asking the server, in the order of the form,
@@ -314,6 +317,9 @@ function pageProblems(body) {
     }
     if (!body.buyer.country) { problem("buyer.country", "validation.chooseCountry"); }
   }
+  if (body.payment_method === "invoice" && !body.buyer.billing_address) {
+    problem("buyer.billing_address", "validation.billingAddressForInvoice");
+  }
   return problems;
 }
 
@@ -362,7 +368,7 @@ async function placeOrder(event) {
   busy($("submit"), true, t("register.submitting"));
   const placed = await api("POST", "/api/orders",
     { body, headers: { "Idempotency-Key": submission.key } });
-  busy($("submit"), false, t("register.submit"));
+  busy($("submit"), false, submitLabel());
   const answered = placed.ok || (placed.status >= 400 && placed.status < 500
                                  && placed.status !== 429);
   if (answered) { submission = null; }
@@ -370,6 +376,9 @@ async function placeOrder(event) {
     if (placed.status === 409) {  // sold out meanwhile: show what is left now
       await loadCatalog().then(() => sections().forEach(renderChoices), () => null);
       showEstimate();
+    }
+    if (placed.error.code === "invoice_not_offered") {  // no longer: card only from now on
+      await loadCatalog().then(showPaymentMethods, () => null);
     }
     showProblems([placed.error]);
     return;
@@ -381,11 +390,36 @@ async function placeOrder(event) {
     goToConfirmation(order);
     return;
   }
+  if (order.payment_method === "invoice") {  // no card: the order's page says how to pay
+    location.assign(privateLink(`/orders/${encodeURIComponent(order.id)}`, order.token));
+    return;
+  }
   showPayment(order);
 }
 
 function goToConfirmation(order) {
   location.assign(privateLink(`/confirmation/${encodeURIComponent(order.id)}`, order.token));
+}
+
+// Pay by card or by invoice, when the catalog offers both: paying by invoice needs the
+// billing address, and the button says what comes next.
+function showPaymentMethods() {
+  const conference = catalog.conference;
+  const offered = (conference.payment_methods || ["card"]).includes("invoice");
+  $("pay-by").hidden = !offered;
+  if (!offered) { $("payment_method-card").checked = true; }
+  $("payment_method-invoice-label").textContent = t("register.payInvoice",
+    { days: Number(conference.invoice_period_days) });
+  fitBillingToMethod();
+}
+
+function fitBillingToMethod() {
+  const required = byInvoice();
+  const need = $("billing-address-need");
+  need.textContent = t(required ? "common.required" : "common.optional");
+  need.className = required ? "req" : "opt";
+  $("buyer-billing_address").required = required;
+  $("submit").textContent = submitLabel();
 }
 
 function showPayment(order) {
@@ -435,6 +469,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   countries = countryOptions(catalog.countries);
   $("buyer-country").append(...countries.map((option) => option.cloneNode(true)));
   showConference();
+  showPaymentMethods();
   const first = delegateSection();
   $("delegates").append(first);
   renderChoices(first);
@@ -446,6 +481,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   form.addEventListener("change", (event) => {
     const section = event.target.closest(".delegate");
     if (section && event.target.type === "radio") { fitAddOnsToTicket(section); }
+    if (event.target.name === "payment_method") { fitBillingToMethod(); }
     showEstimate();
   });
   form.addEventListener("input", (event) => {
