@@ -91,32 +91,45 @@ class EventHandler(NamekoEventHandler):
             event = parse_event(body)
         except InvalidEvent as exc:
             log.error("%s: dead-lettering a message that breaks its contract", self.queue.name)
-            self._resend(message, self.dead_queue, attempts=0, error=str(exc))
-            self.queue_consumer.ack_message(message)
+            self._settle(message, self.dead_queue, attempts=0, error=str(exc))
             return
         super().handle_message(event, message)
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._settle(message)
             return result, exc_info
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
         error = f"{exc_info[0].__name__}: {exc_info[1]}"[:1000]
-        try:
-            if attempts <= len(self.retry_delays):
-                delay = self.retry_delays[attempts - 1]
-                log.warning("%s failed (attempt %d); retrying in %s s",
-                            self.queue.name, attempts, delay)
-                self._resend(message, self.retry_queue, attempts, error, expiration=delay)
-            else:
-                log.error("%s failed %d times; dead-lettered", self.queue.name, attempts)
-                self._resend(message, self.dead_queue, attempts, error)
-        except Exception:
-            log.exception("%s: could not park a failed message; requeueing it", self.queue.name)
-            self.queue_consumer.requeue_message(message)
-            return result, exc_info
-        self.queue_consumer.ack_message(message)
+        if attempts <= len(self.retry_delays):
+            delay = self.retry_delays[attempts - 1]
+            log.warning("%s failed (attempt %d); retrying in %s s",
+                        self.queue.name, attempts, delay)
+            self._settle(message, self.retry_queue, attempts, error, expiration=delay)
+        else:
+            log.error("%s failed %d times; dead-lettered", self.queue.name, attempts)
+            self._settle(message, self.dead_queue, attempts, error)
         return result, exc_info
+
+    def _settle(self, message, park_in: Queue | None = None, attempts: int = 0,
+                error: str = "", expiration=None) -> None:
+        """Ack the message, parked first in ``park_in`` (retry or dead letters) if given.
+        Nothing here may raise: an error in a worker's result handling kills nameko's
+        container. A message that cannot be parked is requeued; one whose connection is
+        gone is handed out again by the broker once the consumer reconnects."""
+        try:
+            if park_in is not None:
+                try:
+                    self._resend(message, park_in, attempts, error, expiration)
+                except Exception:  # noqa: BLE001
+                    log.warning("%s: could not park a message (%s); requeueing it",
+                                self.queue.name, park_in.name)
+                    self.queue_consumer.requeue_message(message)
+                    return
+            self.queue_consumer.ack_message(message)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("%s: could not settle a message (%s); the broker will hand it out "
+                        "again", self.queue.name, type(exc).__name__)
 
     def _resend(self, message, queue: Queue, attempts: int, error: str, expiration=None):
         headers = {k: v for k, v in (message.headers or {}).items() if k not in BROKER_HEADERS}

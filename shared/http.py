@@ -25,12 +25,22 @@ from eventlet import wsgi
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SqlTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from shared.auth import role_for_bearer
 from shared.entrypoints import entrypoints_of
-from shared.errors import BadRequest, Forbidden, Invalid, Refusal, TooLarge, Unauthorized
+from shared.errors import (
+    BadRequest,
+    Forbidden,
+    Invalid,
+    Refusal,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +135,13 @@ def idempotency_key(request) -> str | None:
         raise Invalid("An Idempotency-Key is 1 to 255 visible ASCII characters.",
                       "Idempotency-Key")
     return key
+
+
+def is_database_away(exc: Exception) -> bool:
+    """A database that cannot be reached (down, restarting, no free connection), as
+    opposed to a query that is wrong."""
+    return isinstance(exc, OperationalError | SqlTimeout) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 def _http_exception_response(exc: HTTPException) -> Response:
@@ -231,6 +248,11 @@ class HttpEntrypoint(HttpRequestHandler):
             return refusal_response(exc)
         if isinstance(exc, HTTPException):
             return _http_exception_response(exc)
+        if is_database_away(exc):
+            log.warning("the database is away: %s %s answered 503", self.method, self.url)
+            return refusal_response(Unavailable(
+                "The service cannot reach its database just now; please try again shortly.",
+                code="database_unavailable"))
         log.error("error handling %s %s: %s", self.method, self.url, type(exc).__name__)
         return error_response(500, "internal_error", "Something went wrong on our side.")
 
@@ -307,10 +329,15 @@ class HttpService:
 
     title = "Ecsite Conference Ticketing"
 
-    @http("GET", "/health", summary="Is the service up and its database reachable?")
+    @http("GET", "/health", summary="Ready: is the service up and its database reachable? "
+                                    "(503 with Retry-After while it is not)")
     def health(self, request):
         self.db.ping()
         return {"status": "ok", "service": self.name}
+
+    @http("GET", "/health/live", summary="Live: does the process answer at all?")
+    def liveness(self, request):
+        return {"status": "live", "service": self.name}
 
     @http("GET", "/openapi.json", summary="This document")
     def openapi(self, request):

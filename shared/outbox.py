@@ -49,7 +49,7 @@ class ConfirmingPublisher:
         self.unconfirmed -= done
         self.refused = self.refused or refused
 
-    def _connect(self) -> Producer:
+    def connect(self) -> Producer:
         if self.producer is None:
             self.connection = Connection(self.amqp_uri)
             channel = self.connection.channel()
@@ -66,7 +66,7 @@ class ConfirmingPublisher:
         """Publish (body, exchange, routing key, message id) messages and wait until the
         broker has confirmed them all; for each message id, whether a queue took it."""
         try:
-            producer = self._connect()
+            producer = self.connect()
             self.returned.clear()
             self.refused = False
             for body, exchange, routing_key, message_id in messages:
@@ -140,7 +140,18 @@ class OutboxRelay:
                 time.sleep(BACKLOG_PAUSE)
 
     def relay_batch(self) -> int:
-        """Publish up to one batch of pending events, oldest first; returns how many."""
+        """Publish up to one batch of pending events, oldest first; returns how many.
+        The broker is reached before the rows are locked, so that while it is away
+        nobody waits for the database (SQLite has one connection per process)."""
+        with self.sessions() as session:
+            if session.scalar(select(OutboxEvent.seq).where(
+                    OutboxEvent.published_at.is_(None)).limit(1)) is None:
+                return 0
+        try:
+            self.publisher.connect()
+        except Exception:
+            self.publisher.close()
+            raise
         with self.sessions() as session:
             pending = session.scalars(
                 select(OutboxEvent)

@@ -69,6 +69,9 @@ class RegistrationService(HttpService, OrganiserApi):
             self.config["PAYMENTS_PUBLIC_URL"], self.config["NOTIFICATIONS_PUBLIC_URL"]))
 
     def ask_payments(self, call, *args):
+        """Ask payments, holding no database connection meanwhile (SQLite has one per
+        process: a slow answer would stall every other request)."""
+        self.db.rollback()
         return ask(call, *args, service="Payments")
 
     def token_for(self, request, header: str, id_: str, is_token) -> None:

@@ -4,7 +4,6 @@ This restarts the local RabbitMQ node (``rabbitmqctl stop_app`` / ``start_app``)
 runs only where the tests may do that: on the development and CI machines, as root."""
 
 import shutil
-import subprocess
 import uuid
 
 import pytest
@@ -18,32 +17,6 @@ from tests.registration.conftest import delegate
 
 pytestmark = pytest.mark.skipif(shutil.which("rabbitmqctl") is None,
                                 reason="needs rabbitmqctl to restart the local RabbitMQ")
-
-
-def rabbitmqctl(*args):
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, timeout=120,
-                   stdout=subprocess.DEVNULL)
-
-
-@pytest.fixture
-def broker_down():
-    """Stop RabbitMQ for the duration of a block; always start it again."""
-    stopped = []
-
-    class Control:
-        def stop(self):
-            rabbitmqctl("stop_app")
-            stopped.append(True)
-
-        def start(self):
-            rabbitmqctl("start_app")
-            rabbitmqctl("await_startup")
-            stopped.clear()
-
-    yield Control()
-    if stopped:
-        rabbitmqctl("start_app")
-        rabbitmqctl("await_startup")
 
 
 def test_events_committed_while_the_broker_is_down_arrive_when_it_is_back(
