@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from services.badges.models import Badge  # noqa: E402
-from services.cli import pay_with_test_card, wait_for  # noqa: E402
+from services.cli import localstripe_command, pay_with_test_card, wait_for  # noqa: E402
 from services.notifications.models import Message  # noqa: E402
 from services.registration.models import Order, Registration  # noqa: E402
 
@@ -62,11 +62,6 @@ BIN = Path(sys.executable).parent
 # How 1,200 delegates spread over the seeded catalog's ticket types and workshops.
 TICKET_MIX = [("full", 850), ("day-thursday", 120), ("day-friday", 120), ("day-saturday", 80),
               ("young-professional", 30)]
-# localstripe with its pickle-to-disk after every write switched off (STACK-NOTES).
-LOCALSTRIPE_IN_MEMORY = (
-    "import sys, localstripe.resources as r; r.Store.dump_to_disk = lambda self: None; "
-    "sys.argv = ['localstripe', '--port', sys.argv[1], '--from-scratch']; "
-    "from localstripe.server import start; start()")
 WORKSHOPS = [("ws-inclusive-tinkering", 30), ("ws-evaluation", 30), ("ws-climate-dialogue", 25)]
 
 
@@ -214,7 +209,7 @@ def main():
                 process.wait(30)
 
         processes["localstripe"] = subprocess.Popen(
-            [sys.executable, "-c", LOCALSTRIPE_IN_MEMORY, str(PORTS["localstripe"])],
+            localstripe_command(PORTS["localstripe"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(f"{stripe_base}/v1/", processes["localstripe"])
         requests.post(f"{stripe_base}/_config/webhooks/bench", data={

@@ -168,6 +168,24 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     raise SystemExit(f"{url} did not come up in {seconds:.0f} s")
 
 
+def localstripe_command(port: int | str) -> list[str]:
+    """How to start localstripe in memory on ``port`` (``conference localstripe``)."""
+    return [sys.executable, "-m", "services.cli", "localstripe", "--port", str(port)]
+
+
+def run_localstripe(port: int) -> None:
+    """localstripe, empty and in memory only. As shipped it pickles its whole store to
+    one shared file, /tmp/localstripe.pickle, after every write: each write costs more
+    than the last, and two localstripes on one machine can corrupt each other's start
+    (STACK-NOTES)."""
+    import localstripe.resources
+    from localstripe.server import start
+
+    localstripe.resources.Store.dump_to_disk = lambda self: None
+    sys.argv = ["localstripe", "--port", str(port), "--from-scratch"]
+    start()
+
+
 def start_localstripe(api_base: str, webhook_secret: str) -> subprocess.Popen:
     """localstripe on the port of ``api_base``, with payments' webhook registered."""
     import requests
@@ -177,8 +195,7 @@ def start_localstripe(api_base: str, webhook_secret: str) -> subprocess.Popen:
     port = api_base.rsplit(":", 1)[1].strip("/")
     Path("var").mkdir(exist_ok=True)
     with open("var/localstripe.log", "ab") as log:
-        process = subprocess.Popen([str(Path(sys.executable).with_name("localstripe")),
-                                    "--port", port], stdout=log, stderr=log)
+        process = subprocess.Popen(localstripe_command(port), stdout=log, stderr=log)
     wait_for(f"{api_base}/v1/", process)
     requests.post(f"{api_base}/_config/webhooks/payments", timeout=5, data={
         "url": f"http://127.0.0.1:{SERVICE_PORTS['payments']}/stripe/webhook",
@@ -211,10 +228,8 @@ def run_everything() -> None:
         "mail sink": subprocess.Popen([sys.executable, "-m", "services.cli", "mail-sink",
                                        "--port", config["SMTP_PORT"]]),
     }
-    processes.update({
-        name: subprocess.Popen([sys.executable, "-m", "services.cli", "run", name])
-        for name in SERVICES
-    })
+    commands = {name: [sys.executable, "-m", "services.cli", "run", name] for name in SERVICES}
+    processes.update({name: subprocess.Popen(command) for name, command in commands.items()})
 
     def stop_all(*_):
         for process in processes.values():
@@ -236,9 +251,13 @@ def run_everything() -> None:
     print(f"Organiser tokens: ADMIN_TOKEN={config['ADMIN_TOKEN']} "
           f"DESK_TOKEN={config['DESK_TOKEN']} FINANCE_TOKEN={config['FINANCE_TOKEN']}")
     print("Ctrl-C stops everything.")
-    while all(p.poll() is None for p in processes.values()):
+    while True:
         time.sleep(1)
-    stop_all()
+        for name, command in commands.items():
+            if processes[name].poll() is not None:
+                print(f"{name} exited ({processes[name].returncode}); starting it again",
+                      flush=True)
+                processes[name] = subprocess.Popen(command)
 
 
 def main(argv=None) -> None:
@@ -248,6 +267,8 @@ def main(argv=None) -> None:
     run.add_argument("service", choices=sorted(SERVICES))
     run.add_argument("--port", type=int, help="HTTP port, for a second instance on one host")
     commands.add_parser("dev", help="run every service locally")
+    local_stripe = commands.add_parser("localstripe", help="localstripe, in memory only")
+    local_stripe.add_argument("--port", type=int, default=8420)
     commands.add_parser("declare-queues", help="declare every consumer queue")
     catalog = commands.add_parser("catalog", help="the conference catalog")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
@@ -272,6 +293,8 @@ def main(argv=None) -> None:
         run_everything()
     elif args.command == "catalog":
         load_catalog(args.path)
+    elif args.command == "localstripe":
+        run_localstripe(args.port)
     elif args.command == "mail-sink":
         run_mail_sink(args.port, args.dir, args.refuse)
     elif args.command == "pay":

@@ -3,14 +3,12 @@
 payments. Conftests import what they need from here."""
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import requests
 import stripe
 
-from services.cli import pay_with_test_card
+from services.cli import localstripe_command, pay_with_test_card
 from services.notifications.service import NotificationsService
 from services.payments.service import PaymentsService
 from services.registration.service import RegistrationService
@@ -23,9 +21,8 @@ WEBHOOK_SECRET = "whsec_test_secret_for_the_suite"
 @pytest.fixture(scope="session")
 def localstripe_url():
     port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("localstripe")), "--port", str(port),
-         "--from-scratch"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(localstripe_command(port), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
 
     def up():
