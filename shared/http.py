@@ -110,15 +110,22 @@ def validate(model: type[BaseModel], data) -> BaseModel:
         raise Invalid(message, field_path(location) or None) from None
 
 
+def read_body(request, limit: int = MAX_BODY_BYTES, field: str | None = None) -> bytes:
+    """The request's body, refused (413) beyond ``limit`` bytes before more than that is
+    read, whatever Content-Length says or does not say."""
+    if (request.content_length or 0) > limit:
+        raise TooLarge("The request body is too large.", field)
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise TooLarge("The request body is too large.", field)
+    return raw
+
+
 def parse_json_body(request, model: type[BaseModel]) -> BaseModel:
-    if request.content_length and request.content_length > MAX_BODY_BYTES:
-        raise TooLarge("The request body is too large.")
-    raw = request.get_data(cache=False)
-    if len(raw) > MAX_BODY_BYTES:
-        raise TooLarge("The request body is too large.")
+    raw = read_body(request)
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadRequest("The request body must be a JSON object.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.", code="invalid_json")

@@ -155,6 +155,8 @@ class StripeEvent(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     type: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    problem: Mapped[str | None] = mapped_column(
+        Text, doc="why an organiser should look at it (an amount not asked for)")
 
 
 DOCUMENT_KINDS = {"invoice": "I", "credit_note": "C"}  # and the letter in their numbers

@@ -19,8 +19,8 @@ from services.payments.schemas import (
 )
 from shared.auth import MONEY
 from shared.db import utcnow
-from shared.errors import NotFound, TooLarge
-from shared.http import http, idempotency_key
+from shared.errors import NotFound
+from shared.http import http, idempotency_key, read_body
 
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024  # a year of a conference's transfers is far less
 
@@ -75,11 +75,7 @@ class MoneyDesk:
                   "body): credits matched to orders by RF reference, each imported once",
           responses={201: ("Imported", StatementImported)})
     def import_statement(self, request):
-        if (request.content_length or 0) > MAX_STATEMENT_BYTES:
-            raise TooLarge("The statement is too large.", "statement")
-        xml = request.stream.read(MAX_STATEMENT_BYTES + 1)
-        if len(xml) > MAX_STATEMENT_BYTES:
-            raise TooLarge("The statement is too large.", "statement")
+        xml = read_body(request, MAX_STATEMENT_BYTES, "statement")
         outcome = transfers.import_statement(self.db, xml, self.receipt_prefix, utcnow())
         return 201, StatementImported(
             statement_id=outcome["statement_id"],

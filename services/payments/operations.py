@@ -25,7 +25,7 @@ from services.payments.models import (
 )
 from services.payments.receipts import Receipt, ReceiptLine
 from shared.db import UnitOfWork
-from shared.errors import BadRequest, Conflict, NotFound
+from shared.errors import BadRequest, Conflict, Invalid, NotFound
 from shared.events import Event, OrderData
 
 log = logging.getLogger(__name__)
@@ -197,28 +197,54 @@ def payments_of(uow: UnitOfWork, order_id: str) -> list[Payment]:
         Payment.order_id == order_id).order_by(Payment.attempt)))
 
 
+INTENT_EVENTS = {"payment_intent.succeeded": PaymentStatus.SUCCEEDED,
+                 "payment_intent.payment_failed": PaymentStatus.FAILED}
+
+
 def handle_webhook(uow: UnitOfWork, stripe: Stripe, payload: bytes, signature: str | None,
                    receipt_prefix: str, now: datetime) -> str:
-    """Act on one signed Stripe event, once; returns what was done."""
+    """Act on one signed Stripe event, once; returns what was done. A signed event of
+    an unexpected shape is refused (422: Stripe sends it again, and shows it); one whose
+    amount is not what the payment asked is settled for what was received and flagged."""
     try:
         event = stripe.webhook_event(payload, signature)
     except Exception:
         raise BadRequest("The Stripe signature does not match this payload.",
                          "Stripe-Signature", code="invalid_signature") from None
-    if uow.session.get(StripeEvent, event.id) is not None:
+    try:
+        event_id, event_type = str(event["id"]), str(event["type"])
+        intent = intent_from(event["data"]["object"]) if event_type in INTENT_EVENTS else None
+    except (KeyError, TypeError, AttributeError, ValueError):
+        log.warning("a signed Stripe event does not have the shape of one; refused")
+        raise Invalid("This is not a Stripe event payments understands.", "body",
+                      code="unexpected_event") from None
+    if uow.session.get(StripeEvent, event_id) is not None:
         return "replay"
-    uow.session.add(StripeEvent(id=event.id, type=event.type))
+    record = StripeEvent(id=event_id[:64], type=event_type[:64])
+    uow.session.add(record)
     failed_order = None
-    if event.type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
-        intent = intent_from(event.data.object)
-        observed = (PaymentStatus.SUCCEEDED if event.type == "payment_intent.succeeded"
-                    else PaymentStatus.FAILED)
-        failed_order = settle(uow, intent, observed, receipt_prefix, now)
+    if intent is not None:
+        record.problem = unexpected_amount(uow, intent)
+        failed_order = settle(uow, intent, INTENT_EVENTS[event_type], receipt_prefix, now)
     if not uow.commit_unless_duplicate():
         return "replay"  # the same event, delivered twice at once, was handled by the other
     if failed_order:
         try_again(uow, stripe, failed_order)
-    return event.type
+    return "flagged" if record.problem else event_type
+
+
+def unexpected_amount(uow: UnitOfWork, intent: Intent) -> str | None:
+    """Why Stripe's word on an intent does not fit the payment we asked for, if it
+    does not: another amount or currency."""
+    payment = uow.session.scalars(select(Payment).where(
+        Payment.payment_intent_id == intent.id)).first()
+    if payment is None or (intent.amount == payment.amount
+                           and intent.currency.upper() == payment.currency):
+        return None
+    log.warning("Stripe reports %s %s on an intent of %s %s; flagged", intent.amount,
+                intent.currency, payment.amount, payment.currency)
+    return (f"Stripe reports {intent.amount} {intent.currency.upper()} on an intent made for "
+            f"{payment.amount} {payment.currency}")
 
 
 def try_again(uow: UnitOfWork, stripe: Stripe, order_id: str) -> None:

@@ -2,6 +2,7 @@
 refunded through Stripe; money received by bank transfer is owed back by transfer.
 Every refund credits the order's invoice by as much."""
 
+import hashlib
 import logging
 from datetime import datetime
 
@@ -10,9 +11,9 @@ from sqlalchemy import select
 from services.payments import domain, invoicing, transfers
 from services.payments.domain import PaymentStatus, RefundRefused
 from services.payments.gateway import Stripe
-from services.payments.models import Order, Refund, latest_payment
+from services.payments.models import Order, Refund, Transfer, latest_payment
 from shared.db import UnitOfWork
-from shared.errors import Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.events import Event
 
 log = logging.getLogger(__name__)
@@ -25,16 +26,17 @@ def refund(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int | None,
     so on the bus: (the refund's id, its amount). A card payment is refunded through
     Stripe; money that came by bank transfer is owed back by transfer.
 
-    A request repeated with the same idempotency key is answered with the first refund.
+    A request repeated with the same idempotency key is answered with the first refund;
+    the key belongs to this order and this amount (reused for another, it is refused).
     Without a key, one is made from the payment's state and the amount."""
+    idempotency_key = idempotency_key and scoped(order_id, idempotency_key)
     payment = latest_payment(uow.session, order_id, lock=True)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
-        return _refund_transfers(uow, order_id, amount, reason, prefix, now)
+        return _refund_transfers(uow, order_id, amount, reason, prefix, now, idempotency_key)
     done = idempotency_key and uow.session.scalars(
         select(Refund).where(Refund.idempotency_key == idempotency_key)).first()
     if done:
-        uow.rollback()
-        return done.refund_id, done.amount
+        return _same_refund(uow, done.refund_id, done.amount, amount)
     amount = _refundable(amount, payment.amount_received, payment.amount_refunded)
     idempotency_key = idempotency_key or (
         f"refund-{payment.payment_intent_id}-after-{payment.amount_refunded}-of-{amount}")
@@ -53,6 +55,22 @@ def refund(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int | None,
     return refund_id, refunded
 
 
+def scoped(order_id: str, key: str) -> str:
+    """A client's idempotency key, bound to the order it was sent for (and short enough
+    for its column, whatever the client sent)."""
+    return hashlib.sha256(f"{order_id}\n{key}".encode()).hexdigest()
+
+
+def _same_refund(uow: UnitOfWork, refund_id: str, amount: int, asked: int | None
+                 ) -> tuple[str, int]:
+    """The refund an idempotency key made before, unless it is asked for another amount."""
+    uow.rollback()
+    if asked is not None and asked != amount:
+        raise Conflict("This Idempotency-Key was sent before with another amount; use a new "
+                       "key for a new refund.", "Idempotency-Key", code="idempotency_key_reused")
+    return refund_id, amount
+
+
 def _refundable(requested: int | None, paid: int, refunded: int) -> int:
     try:
         return domain.refund_amount(requested, paid, refunded)
@@ -61,15 +79,21 @@ def _refundable(requested: int | None, paid: int, refunded: int) -> int:
 
 
 def _refund_transfers(uow: UnitOfWork, order_id: str, amount: int | None, reason: str,
-                      prefix: str, now: datetime) -> tuple[str, int]:
+                      prefix: str, now: datetime, idempotency_key: str | None
+                      ) -> tuple[str, int]:
     """Refund money received by bank transfer: owed back by transfer (the organiser
     pays it), credited on the invoice."""
     order = uow.session.get(Order, order_id, with_for_update=True)
     if order is None or order.amount_received <= 0:
         raise NotFound("This order has no payment to refund.", "order_id")
+    done = idempotency_key and uow.session.scalars(
+        select(Transfer).where(Transfer.idempotency_key == idempotency_key)).first()
+    if done:
+        return _same_refund(uow, done.id, -done.amount, amount)
     owed = -sum(t.amount for t in transfers.listed(uow, order_id) if t.source == "refund")
     amount = _refundable(amount, order.amount_received, owed)
     transfer = transfers.owe_back(uow, order, amount, reason, now)
+    transfer.idempotency_key = idempotency_key
     _refunded(uow, order_id, transfer.id, amount, owed + amount, order.amount_received,
               order.currency, reason, prefix, now, payment_intent_id=None, method="transfer")
     uow.commit()

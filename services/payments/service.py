@@ -19,13 +19,14 @@ from shared.auth import MONEY, is_order_token, role_for_bearer
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
 from shared.errors import Forbidden, Unauthorized
-from shared.http import HttpService, http, idempotency_key
+from shared.http import HttpService, http, idempotency_key, read_body
 from shared.rendering import off_hub
 from shared.rpc import rpc
 
 RECONCILE_SECONDS = 5
 PREPARE_SECONDS = 1
 TOKEN_HEADER = "X-Order-Token"
+MAX_WEBHOOK_BYTES = 256 * 1024  # Stripe's events are a few kilobytes
 
 
 class PaymentsService(HttpService, MoneyDesk):
@@ -142,8 +143,8 @@ class PaymentsService(HttpService, MoneyDesk):
     @http("POST", "/stripe/webhook", summary="Stripe's signed events (Stripe-Signature)")
     def stripe_webhook(self, request):
         outcome = operations.handle_webhook(
-            self.db, self.stripe, request.get_data(), request.headers.get("Stripe-Signature"),
-            self.receipt_prefix, utcnow())
+            self.db, self.stripe, read_body(request, MAX_WEBHOOK_BYTES),
+            request.headers.get("Stripe-Signature"), self.receipt_prefix, utcnow())
         return {"received": True, "outcome": outcome}
 
     @timer(interval=RECONCILE_SECONDS)

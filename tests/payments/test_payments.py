@@ -116,6 +116,34 @@ class TestWebhooks:
         assert len(events.of_type("payment_succeeded", created["order_id"])) == 1
 
     @pytest.mark.lost_webhooks
+    def test_a_signed_event_of_another_shape_or_amount_is_never_a_silent_success(
+            self, stack, listen):
+        events = listen("payments")
+        created = register(stack.registration)
+        stack.pay(stack.payment(created))
+        for odd in ({"id": "evt_no_type"}, {"id": "evt_x", "type": "payment_intent.succeeded",
+                                             "data": {"object": {"id": "pi_x"}}}, [1, 2]):
+            payload = json.dumps(odd).encode()
+            answer = stack.payments.post("/stripe/webhook", data=payload,
+                                         headers=signed(payload))
+            assert answer.status_code in (400, 422), answer.text
+        assert stack.payments.post("/stripe/webhook", data=b"[" * 100_000 + b"]" * 100_000,
+                                   headers=signed(b"[")).status_code == 400
+        huge = stack.payments.post("/stripe/webhook", data=b"x" * (2 * 1024 * 1024),
+                                   headers=signed(b"x"))
+        assert huge.status_code == 413
+
+        intent = json.loads(succeeded_event(stack, stack.payment(created)["payment_intent_id"]))
+        intent["data"]["object"]["amount"] = intent["data"]["object"]["amount_received"] = 1
+        payload = json.dumps(intent).encode()
+        answer = stack.payments.post("/stripe/webhook", data=payload, headers=signed(payload))
+        assert answer.status_code == 200 and answer.json()["outcome"] == "flagged"
+        [paid] = events.wait_for("payment_succeeded", created["order_id"])
+        assert paid["data"]["amount"] == 1, "what was received, not what was due"
+        eventlet.sleep(1)
+        assert stack.status(created)["status"] == "pending_payment", "1 cent pays nothing"
+
+    @pytest.mark.lost_webhooks
     def test_a_failure_arriving_after_the_success_undoes_nothing(self, stack, listen):
         events = listen("payments")
         created = register(stack.registration)
@@ -185,6 +213,25 @@ class TestRefunds:
         assert [e["data"]["fully_refunded"] for e in refunded] == [False, True]
         assert stack.payments.post(path, json={}, headers=stack.payments.as_admin()
                                    ).status_code == 422
+
+    def test_an_idempotency_key_belongs_to_its_order_and_amount(self, stack):
+        first, second = self.paid(stack), self.paid(stack)
+        admin = {**stack.payments.as_admin(), "Idempotency-Key": "k" * 255}
+
+        def refund(order, body):
+            return stack.payments.post(f"/api/admin/orders/{order['order_id']}/refund",
+                                       json=body, headers=admin)
+
+        one = refund(first, {"amount": 500})
+        other = refund(second, {"amount": 500})
+        assert one.status_code == other.status_code == 201, (one.text, other.text)
+        assert one.json()["refund_id"] != other.json()["refund_id"]
+        reused = refund(first, {"amount": 700})
+        assert reused.status_code == 409
+        assert reused.json()["error"]["code"] == "idempotency_key_reused"
+        for strange in ({"amount": True}, {"amount": "500"}, {"amount": 5.5}):
+            assert refund(first, strange).status_code == 422, strange
+        wait_until(lambda: stack.order(first)["amount_refunded"] == 500)
 
     def test_refunds_are_for_the_admin_only(self, stack):
         created = self.paid(stack)

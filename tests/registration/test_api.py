@@ -329,3 +329,12 @@ def test_an_organiser_books_a_complimentary_place(registration):
     refused = registration.post("/api/admin/complimentary", json=body,
                                 headers={"Authorization": f"Bearer {FINANCE_TOKEN}"})
     assert refused.status_code == 403
+
+
+def test_a_deeply_nested_or_oversized_body_is_refused_not_a_server_error(registration):
+    nested = registration.post("/api/registrations", data=b"[" * 10_000 + b"]" * 10_000,
+                               headers={"Content-Type": "application/json"})
+    assert nested.status_code == 400 and nested.json()["error"]["code"] == "invalid_json"
+    huge = registration.post("/api/registrations", data=b"{" + b" " * (1024 * 1024) + b"}",
+                             headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413

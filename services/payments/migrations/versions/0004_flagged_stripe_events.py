@@ -1,0 +1,23 @@
+"""A Stripe event an organiser should look at says why (an amount not asked for).
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("stripe_events") as batch:
+        batch.add_column(sa.Column("problem", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("stripe_events") as batch:
+        batch.drop_column("problem")
