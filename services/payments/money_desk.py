@@ -3,12 +3,16 @@ record a bank transfer, import the bank's statement, decide about transfers nobo
 could match. A part of ``PaymentsService`` (its entrypoints), kept apart to be read
 apart. ``ADMIN_TOKEN`` and ``FINANCE_TOKEN`` may do all of it."""
 
+from sqlalchemy import select
+
 from services.payments import operations, transfers
 from services.payments.domain import PaymentStatus
-from services.payments.models import Order
+from services.payments.models import Order, StripeEvent
 from services.payments.schemas import (
     AssignRequest,
     DismissRequest,
+    FlaggedEvent,
+    FlaggedEvents,
     OrderMoney,
     PaymentView,
     StatementImported,
@@ -95,3 +99,13 @@ class MoneyDesk:
           responses={200: ("Dismissed", TransferView)})
     def dismiss_transfer(self, request, transfer_id, body):
         return TransferView.model_validate(transfers.dismiss(self.db, transfer_id, body.note))
+
+    @http("GET", "/api/admin/stripe-events/flagged", roles=MONEY,
+          summary="Stripe's events that payments settled but an organiser should look at "
+                  "(an amount not asked for), newest first",
+          responses={200: ("Flagged events", FlaggedEvents)})
+    def flagged_events(self, request):
+        return FlaggedEvents(items=[FlaggedEvent.model_validate(e, from_attributes=True)
+                                    for e in self.db.session.scalars(
+                                        select(StripeEvent).where(StripeEvent.problem.is_not(None))
+                                        .order_by(StripeEvent.received_at.desc()).limit(200))])

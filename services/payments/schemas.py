@@ -115,3 +115,14 @@ class OrderMoney(BaseModel):
     payments: list[PaymentView]
     transfers: list[TransferView]
     documents: list[DocumentView]
+
+
+class FlaggedEvent(BaseModel):
+    id: str
+    type: str
+    received_at: datetime
+    problem: str
+
+
+class FlaggedEvents(BaseModel):
+    items: list[FlaggedEvent]

@@ -138,6 +138,9 @@ class TestWebhooks:
         payload = json.dumps(intent).encode()
         answer = stack.payments.post("/stripe/webhook", data=payload, headers=signed(payload))
         assert answer.status_code == 200 and answer.json()["outcome"] == "flagged"
+        flagged = stack.payments.get("/api/admin/stripe-events/flagged",
+                                     headers=stack.payments.as_admin()).json()["items"]
+        assert [e["id"] for e in flagged] == [intent["id"]] and "1 EUR" in flagged[0]["problem"]
         [paid] = events.wait_for("payment_succeeded", created["order_id"])
         assert paid["data"]["amount"] == 1, "what was received, not what was due"
         eventlet.sleep(1)
