@@ -26,6 +26,7 @@ LOCAL_DEFAULTS = {
     "STRIPE_PUBLISHABLE_KEY": "pk_test_local",
     "STRIPE_WEBHOOK_SECRET": "whsec_local",
     "STRIPE_JS_URL": "http://127.0.0.1:8420/js.stripe.com/v3/",
+    "STRIPE_PAYMENT_METHODS": "card,sepa_debit",
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": "8025",
     "MAIL_FROM": "Ecsite Conference <conference@ecsite.local>",
@@ -87,3 +88,10 @@ def service_config(service: str, env=None, port: int | None = None) -> dict:
             "root": {"level": env.get("LOG_LEVEL", "INFO"), "handlers": ["console"]},
         },
     }
+
+
+def payment_methods(config: dict) -> tuple[str, ...]:
+    """The Stripe payment method types offered (``STRIPE_PAYMENT_METHODS``, comma
+    separated): card, and sepa_debit where the Stripe account has SEPA Direct Debit."""
+    return tuple(m.strip() for m in config.get("STRIPE_PAYMENT_METHODS", "card").split(",")
+                 if m.strip()) or ("card",)

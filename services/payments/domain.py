@@ -108,3 +108,13 @@ def order_of_transfer(structured_reference: str | None, found: list[str],
         return orders_by_reference[structured_reference]
     orders = {orders_by_reference[reference] for reference in found}
     return orders.pop() if len(orders) == 1 else None
+
+
+# How a buyer paid, in words, by Stripe's payment method type.
+PAID_BY = {"card": "card", "sepa_debit": "SEPA Direct Debit"}
+
+
+def paid_by(method_type: str | None) -> str:
+    """How a Stripe payment was made, in words; "" when payments was not told (the page
+    paid with Stripe.js alone, e.g. after 3-D Secure)."""
+    return PAID_BY.get(method_type or "", "")

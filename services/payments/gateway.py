@@ -5,6 +5,8 @@ from dataclasses import dataclass
 import stripe
 from nameko.extensions import DependencyProvider
 
+from shared.config import payment_methods
+
 
 @dataclass(frozen=True)
 class Intent:
@@ -31,15 +33,17 @@ def intent_from(obj) -> Intent:
 
 
 class Stripe:
-    def __init__(self, client: stripe.StripeClient, webhook_secret: str):
+    def __init__(self, client: stripe.StripeClient, webhook_secret: str,
+                 payment_methods: tuple[str, ...] = ("card",)):
         self.client = client
         self.webhook_secret = webhook_secret
+        self.payment_methods = list(payment_methods)
 
     def create_intent(self, amount: int, currency: str, metadata: dict,
                       idempotency_key: str) -> Intent:
         return intent_from(self.client.v1.payment_intents.create(
             params={"amount": amount, "currency": currency.lower(), "metadata": metadata,
-                    "payment_method_types": ["card"]},
+                    "payment_method_types": self.payment_methods},
             options={"idempotency_key": idempotency_key}))
 
     def order_intent(self, order_id: str, reference: str, attempt: int, amount: int,
@@ -53,19 +57,24 @@ class Stripe:
         return intent_from(self.client.v1.payment_intents.retrieve(intent_id))
 
     def create_setup_intent(self) -> str:
-        """A SetupIntent's client secret: the page's card form turns a card into a
-        PaymentMethod with it (Stripe.js confirmCardSetup)."""
+        """A SetupIntent's client secret: the page's form turns a card (Stripe.js
+        confirmCardSetup) or an IBAN (confirmSepaDebitSetup) into a PaymentMethod."""
         return self.client.v1.setup_intents.create(
-            params={"payment_method_types": ["card"]}).client_secret
+            params={"payment_method_types": self.payment_methods}).client_secret
 
     def confirm_with(self, intent_id: str, payment_method: str) -> tuple[str, str | None]:
-        """Charge the delegate's card: (the intent's status, or "declined"; why declined)."""
+        """Charge the card or debit the account the page set up: (the intent's status, or
+        "declined"; why declined)."""
         intents = self.client.v1.payment_intents
         intents.update(intent_id, params={"payment_method": payment_method})
         try:
             return intents.confirm(intent_id).status, None
         except stripe.CardError as declined:
             return "declined", declined.user_message or declined.code or "declined"
+
+    def method_type(self, payment_method: str) -> str:
+        """What a PaymentMethod is: card, sepa_debit."""
+        return self.client.v1.payment_methods.retrieve(payment_method).type
 
     def cancel_intent(self, intent_id: str) -> None:
         self.client.v1.payment_intents.cancel(intent_id)
@@ -88,7 +97,7 @@ class StripeGateway(DependencyProvider):
             config["STRIPE_API_KEY"], base_addresses={"api": config["STRIPE_API_BASE"]},
             max_network_retries=2,
             http_client=stripe.RequestsClient(timeout=float(config.get("STRIPE_TIMEOUT", 10))))
-        self.stripe = Stripe(client, config["STRIPE_WEBHOOK_SECRET"])
+        self.stripe = Stripe(client, config["STRIPE_WEBHOOK_SECRET"], payment_methods(config))
 
     def get_dependency(self, worker_ctx):
         return self.stripe

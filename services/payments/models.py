@@ -50,6 +50,8 @@ class Payment(Base):
     amount_received: Mapped[int] = mapped_column(default=0)
     amount_refunded: Mapped[int] = mapped_column(default=0)
     receipt_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    method_type: Mapped[str | None] = mapped_column(
+        String(20), doc="Stripe's payment method type the buyer paid with (card, sepa_debit)")
 
     refunds: Mapped[list["Refund"]] = relationship(lazy="selectin", order_by="Refund.created_at")
 

@@ -187,6 +187,7 @@ def pay(uow: UnitOfWork, stripe: Stripe, order_id: str, payment_method: str,
         return {"status": "succeeded", "client_secret": payment.client_secret}
     if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION):
         payment = new_attempt(uow, stripe, payment)
+    payment.method_type = stripe.method_type(payment_method)
     status, message = stripe.confirm_with(payment.payment_intent_id, payment_method)
     uow.commit()
     return {"status": status, "client_secret": payment.client_secret, "message": message}
@@ -231,6 +232,11 @@ def handle_webhook(uow: UnitOfWork, stripe: Stripe, payload: bytes, signature: s
     if failed_order:
         try_again(uow, stripe, failed_order)
     return "flagged" if record.problem else event_type
+
+
+def _by(method_type: str | None) -> str:
+    words = domain.paid_by(method_type)
+    return f" by {words}" if words else " online"
 
 
 def unexpected_amount(uow: UnitOfWork, intent: Intent) -> str | None:
@@ -286,7 +292,8 @@ def settle(uow: UnitOfWork, intent: Intent, observed: PaymentStatus, receipt_pre
         if order is not None:  # orders paid before invoices existed have no copy here
             invoicing.issue_invoice(
                 uow, order, receipt_prefix, now, "card_payment",
-                paid_note=f"Paid by card on {now.date().isoformat()} ({intent.id})")
+                paid_note=f"Paid{_by(payment.method_type)} on {now.date().isoformat()} "
+                          f"({intent.id})")
         uow.publish("payment_succeeded", {**base, "method": "card",
                                           "amount": payment.amount_received})
     elif new == PaymentStatus.FAILED:
@@ -323,16 +330,17 @@ def receipt(uow: UnitOfWork, order_id: str) -> Receipt:
     if payment is not None and payment.receipt_number is not None:
         return _receipt(OrderData.model_validate(payment.order), payment.receipt_number,
                         payment.succeeded_at, payment.amount_received,
-                        payment.payment_intent_id)
+                        payment.payment_intent_id, domain.paid_by(payment.method_type))
     order = uow.session.get(Order, order_id)
     if order is None or order.receipt_number is None:
         raise NotFound("This order has no receipt yet.", "order_id")
     return _receipt(OrderData.model_validate(order.snapshot), order.receipt_number,
-                    order.paid_at, order.amount_received, order.payment_reference)
+                    order.paid_at, order.amount_received, order.payment_reference,
+                    "bank transfer")
 
 
 def _receipt(order: OrderData, number: str, paid_at: datetime, total: int,
-             payment_reference: str) -> Receipt:
+             payment_reference: str, paid_by: str) -> Receipt:
     organiser, buyer = order.conference.organiser, order.buyer
     return Receipt(
         number=number, issued_at=paid_at,
@@ -344,4 +352,4 @@ def _receipt(order: OrderData, number: str, paid_at: datetime, total: int,
         currency=order.currency, vat_rate_percent=order.vat_rate_percent,
         vat_amount=order.vat_amount, total=total, payment_reference=payment_reference,
         billing_address=buyer.billing_address, vat_number=buyer.vat_number,
-        purchase_order=buyer.purchase_order)
+        purchase_order=buyer.purchase_order, paid_by=paid_by)

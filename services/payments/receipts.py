@@ -48,6 +48,7 @@ class Receipt:
     billing_address: str | None = None
     vat_number: str | None = None  # the buyer's VAT number
     purchase_order: str | None = None
+    paid_by: str = "card"  # "card", "SEPA Direct Debit", "bank transfer"; "" if not known
 
 
 def _parties(receipt: Receipt) -> Table:
@@ -133,7 +134,8 @@ def render_receipt(receipt: Receipt) -> bytes:
         Spacer(1, 6 * mm),
         _lines_table(receipt),
         Spacer(1, 10 * mm),
-        Paragraph("Paid by card. Thank you.", BOLD),
+        Paragraph(f"Paid by {receipt.paid_by}. Thank you." if receipt.paid_by
+                  else "Paid online. Thank you.", BOLD),
     ]
     # Shrink rather than spill onto a second page, however many lines there are.
     return pdf.render(

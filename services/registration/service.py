@@ -35,6 +35,7 @@ from shared.auth import (
     registration_token,
     ticket_token,
 )
+from shared.config import payment_methods
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
 from shared.errors import Forbidden, NotFound, Unauthorized
@@ -270,6 +271,7 @@ class RegistrationService(HttpService, OrganiserApi):
     def page_config(self, request):
         return {"stripe_js_url": self.config["STRIPE_JS_URL"],
                 "publishable_key": self.config["STRIPE_PUBLISHABLE_KEY"],
+                "payment_methods": payment_methods(self.config),
                 "payments_url": self.config["PAYMENTS_PUBLIC_URL"],
                 "notifications_url": self.config["NOTIFICATIONS_PUBLIC_URL"]}
 

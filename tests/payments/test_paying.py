@@ -1,6 +1,10 @@
 """Paying by card, end to end: registration -> payments (RPC) -> localstripe ->
 signed webhook -> payments -> RabbitMQ -> registration."""
 
+import io
+
+import pypdf
+
 from tests.registration.conftest import register
 
 
@@ -19,3 +23,29 @@ def test_a_card_payment_confirms_the_registration(stack, listen):
     assert confirmed["amount_paid"] == created["amount_due"]
     [event] = events.wait_for("payment_succeeded", created["order_id"])
     assert event["data"]["amount"] == created["amount_due"]
+
+
+def test_an_order_is_paid_by_sepa_direct_debit_through_the_same_flow(stack, listen):
+    """The page turns an IBAN into a PaymentMethod with the SetupIntent (Stripe.js
+    confirmSepaDebitSetup) and pays with it as with a card."""
+    events = listen("payments")
+    created = register(stack.registration)
+    assert "sepa_debit" in stack.registration.get("/api/page-config").json()["payment_methods"]
+    token = {"X-Order-Token": created["order_token"]}
+    stack.payment(created)
+    setup = stack.registration.post(f"/api/orders/{created['order_id']}/card-setup",
+                                    headers=token)
+    assert setup.status_code == 200, setup.text
+    method = stack.stripe.v1.payment_methods.create(params={
+        "type": "sepa_debit", "sepa_debit": {"iban": "DE89370400440532013000"},
+        "billing_details": {"name": "Kari Nordmann", "email": "kari@example.org"}})
+    paid = stack.registration.post(f"/api/orders/{created['order_id']}/pay",
+                                   json={"payment_method": method.id}, headers=token)
+    assert paid.status_code == 200 and paid.json()["status"] == "succeeded", paid.text
+    stack.wait_for_status(created, "confirmed")
+    assert len(events.wait_for("payment_succeeded", created["order_id"])) == 1
+    receipt = stack.registration.get(f"/api/orders/{created['order_id']}/receipt.pdf",
+                                     headers=token)
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(
+        io.BytesIO(receipt.content)).pages)
+    assert "Paid by SEPA Direct Debit" in " ".join(text.split())

@@ -1,4 +1,5 @@
-"""A Stripe event an organiser should look at says why (an amount not asked for).
+"""A Stripe event an organiser should look at says why (an amount not asked for); a
+payment keeps how it was paid (card, SEPA Direct Debit).
 
 Revision ID: 0004
 Revises: 0003
@@ -16,8 +17,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("stripe_events") as batch:
         batch.add_column(sa.Column("problem", sa.Text(), nullable=True))
+    with op.batch_alter_table("payments") as batch:
+        batch.add_column(sa.Column("method_type", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("payments") as batch:
+        batch.drop_column("method_type")
     with op.batch_alter_table("stripe_events") as batch:
         batch.drop_column("problem")
