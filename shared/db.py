@@ -36,6 +36,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -81,6 +82,10 @@ class OutboxEvent(MessagingBase):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# An INSERT that can skip a row already there, in each database this project runs on.
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class ProcessedEvent(MessagingBase):
@@ -256,11 +261,15 @@ class UnitOfWork:
         return event
 
     def first_delivery(self, event: Event) -> bool:
-        """True the first time this consumer sees ``event``; records it in this transaction."""
-        if self.handled(event):
-            return False
-        self.session.add(ProcessedEvent(event_id=str(event.id), consumer=self.consumer))
-        return True
+        """True the first time this consumer sees ``event``; records it in this transaction.
+        One statement: while another worker holds the same event uncommitted, PostgreSQL
+        waits for it, then answers False if it committed."""
+        connection = self.session.connection()
+        insert = INSERTS[connection.dialect.name]
+        return connection.execute(
+            insert(ProcessedEvent.__table__).on_conflict_do_nothing(),
+            {"event_id": str(event.id), "consumer": self.consumer, "processed_at": utcnow()}
+        ).rowcount == 1
 
     def handled(self, event: Event) -> bool:
         """Whether this consumer has handled ``event`` already (recording nothing)."""

@@ -48,7 +48,10 @@ def take_order(uow: UnitOfWork, stripe: Stripe, event: Event, now: datetime) -> 
         log.warning("Stripe did not make the intent of order %s: %s", data.order_id,
                     type(exc).__name__)
         intent = None
-    uow.first_delivery(event)
+    if not uow.first_delivery(event):  # handled meanwhile by another worker
+        uow.rollback()
+        _keep_only_its_intent(uow, stripe, data.order_id, intent)
+        return
     invoicing.keep_order(uow, event)
     uow.session.add(Payment(
         order_id=data.order_id, attempt=1, amount=data.amount_due, currency=data.currency,
@@ -59,11 +62,18 @@ def take_order(uow: UnitOfWork, stripe: Stripe, event: Event, now: datetime) -> 
             "next_try_at": now + timedelta(seconds=domain.prepare_delay(1))})))
     if intent:
         announce_ready(uow, data.order_id, 1, data.amount_due, data.currency, intent)
-    if not uow.commit_unless_duplicate() and intent:
+    if not uow.commit_unless_duplicate():
         # The same event, delivered twice at once, was handled by another worker.
-        kept = latest_payment(uow.session, data.order_id)
-        if kept is None or kept.payment_intent_id != intent.id:
-            stripe.cancel_intent(intent.id)
+        _keep_only_its_intent(uow, stripe, data.order_id, intent)
+
+
+def _keep_only_its_intent(uow: UnitOfWork, stripe: Stripe, order_id: str,
+                          intent: Intent | None) -> None:
+    """Cancel an intent made here for an order whose payment another worker recorded
+    with its own intent (Stripe may or may not have answered both with the same one)."""
+    kept = latest_payment(uow.session, order_id)
+    if intent is not None and (kept is None or kept.payment_intent_id != intent.id):
+        stripe.cancel_intent(intent.id)
 
 
 def announce_ready(uow: UnitOfWork, order_id: str, attempt: int, amount: int, currency: str,
