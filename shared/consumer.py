@@ -24,6 +24,7 @@ from nameko.amqp.publish import Publisher, get_connection
 from nameko.events import EventHandler as NamekoEventHandler
 from nameko.standalone.events import get_event_exchange
 
+from shared import metrics
 from shared.entrypoints import entrypoints_of
 from shared.events import InvalidEvent, parse_event
 
@@ -91,12 +92,14 @@ class EventHandler(NamekoEventHandler):
             event = parse_event(body)
         except InvalidEvent as exc:
             log.error("%s: dead-lettering a message that breaks its contract", self.queue.name)
+            metrics.EVENTS.labels(self.event_type, "malformed").inc()
             self._settle(message, self.dead_queue, attempts=0, error=str(exc))
             return
         super().handle_message(event, message)
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
+            metrics.EVENTS.labels(self.event_type, "handled").inc()
             self._settle(message)
             return result, exc_info
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
@@ -105,9 +108,11 @@ class EventHandler(NamekoEventHandler):
             delay = self.retry_delays[attempts - 1]
             log.warning("%s failed (attempt %d); retrying in %s s",
                         self.queue.name, attempts, delay)
+            metrics.EVENTS.labels(self.event_type, "retried").inc()
             self._settle(message, self.retry_queue, attempts, error, expiration=delay)
         else:
             log.error("%s failed %d times; dead-lettered", self.queue.name, attempts)
+            metrics.EVENTS.labels(self.event_type, "dead_lettered").inc()
             self._settle(message, self.dead_queue, attempts, error)
         return result, exc_info
 

@@ -33,7 +33,9 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    func,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -275,6 +277,14 @@ class UnitOfWork:
         """Whether this consumer has handled ``event`` already (recording nothing)."""
         key = {"event_id": str(event.id), "consumer": self.consumer}
         return self.session.get(ProcessedEvent, key) is not None
+
+    def outbox_backlog(self) -> int:
+        """How many committed events the relay has not published yet."""
+        try:
+            return self.session.scalar(select(func.count()).select_from(OutboxEvent).where(
+                OutboxEvent.published_at.is_(None)))
+        finally:
+            self.session.rollback()
 
     def ping(self) -> None:
         self.session.execute(text("SELECT 1"))

@@ -18,6 +18,7 @@ headers, and keeps query strings (which may hold names) out of the logs.
 import json
 import logging
 import re
+import time
 from datetime import date, datetime
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from sqlalchemy.exc import TimeoutError as SqlTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from shared import metrics
 from shared.auth import role_for_bearer
 from shared.entrypoints import entrypoints_of
 from shared.errors import (
@@ -156,6 +158,7 @@ def _http_exception_response(exc: HTTPException) -> Response:
     return error_response(exc.code or 400, codes.get(exc.code, "bad_request"), exc.description)
 
 
+KNOWN_METHODS = {"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"}
 CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, "
@@ -191,11 +194,16 @@ class JsonWsgiApp(WsgiApp):
         if environ["REQUEST_METHOD"] == "OPTIONS":  # a browser's preflight
             return Response(status=204 if cross_origin else 403)(environ, with_security_headers)
         request = Request(environ, shallow=True)
+        started, route = time.perf_counter(), "unmatched"
         try:
             provider, request.path_values = self.url_map.bind_to_environ(environ).match()
+            route = provider.url
             response = provider.handle_request(request)
         except HTTPException as exc:
             response = _http_exception_response(exc)
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        metrics.REQUESTS.labels(route, method, response.status_code).inc()
+        metrics.LATENCY.labels(route, method).observe(time.perf_counter() - started)
         return response(environ, with_security_headers)
 
 
@@ -345,6 +353,12 @@ class HttpService:
     @http("GET", "/health/live", summary="Live: does the process answer at all?")
     def liveness(self, request):
         return {"status": "live", "service": self.name}
+
+    @http("GET", "/metrics", summary="Prometheus metrics (text format); no personal data")
+    def metrics(self, request):
+        metrics.OUTBOX_BACKLOG.set(self.db.outbox_backlog())
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
 
     @http("GET", "/openapi.json", summary="This document")
     def openapi(self, request):

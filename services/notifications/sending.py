@@ -25,6 +25,7 @@ from services.notifications.mailer import (
 )
 from services.notifications.models import Message, Order, next_due
 from services.notifications.rendering import render
+from shared import metrics
 from shared.auth import order_token, registration_token, ticket_token
 from shared.db import UnitOfWork
 
@@ -151,6 +152,7 @@ def send_due(uow: UnitOfWork, mailer: Mailer, documents: Documents, settings: Se
         if domain.outdated(message.kind, order and order.snapshot["status"],
                            first_try_came_after_a_change, message.resend_of is not None):
             message.status = "skipped"
+            metrics.EMAILS.labels(message.kind, "skipped").inc()
             uow.commit()
             continue
         message.attempts += 1
@@ -158,6 +160,7 @@ def send_due(uow: UnitOfWork, mailer: Mailer, documents: Documents, settings: Se
             mailer.send(compose_message(message, order, documents, settings))
         except PermanentFailure as failure:
             message.status, message.last_error = "failed", str(failure)
+            metrics.EMAILS.labels(message.kind, "failed").inc()
             log.warning("message %s (%s) refused for good", message.id, message.kind)
         except Exception as failure:  # TemporaryFailure, or a fault of ours: back off
             if not isinstance(failure, TemporaryFailure):
@@ -165,10 +168,12 @@ def send_due(uow: UnitOfWork, mailer: Mailer, documents: Documents, settings: Se
             message.last_error = f"{type(failure).__name__}: {failure}"[:500]
             message.next_attempt_at = now + timedelta(
                 seconds=domain.retry_delay(message.attempts, settings.retry_base_seconds))
+            metrics.EMAILS.labels(message.kind, "later").inc()
             log.warning("message %s (%s) not sent yet: %s", message.id, message.kind,
                         type(failure).__name__)
         else:
             message.status, message.sent_at, message.last_error = "sent", now, None
+            metrics.EMAILS.labels(message.kind, "sent").inc()
             uow.publish("email_sent", {"registration_id": message.registration_id,
                                        "order_id": message.order_id, "kind": message.kind,
                                        "message_id": message.message_id})

@@ -1,11 +1,27 @@
 """Stripe, through the official SDK: the few calls payments makes, as a dependency."""
 
+import functools
 from dataclasses import dataclass
 
 import stripe
 from nameko.extensions import DependencyProvider
 
+from shared import metrics
 from shared.config import payment_methods
+
+
+def counted(method):
+    """Count a call to Stripe, and whether it answered (``stripe_calls_total``)."""
+    @functools.wraps(method)
+    def counting(self, *args, **kwargs):
+        try:
+            result = method(self, *args, **kwargs)
+        except Exception:
+            metrics.STRIPE_CALLS.labels(method.__name__, "error").inc()
+            raise
+        metrics.STRIPE_CALLS.labels(method.__name__, "ok").inc()
+        return result
+    return counting
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,7 @@ class Stripe:
         self.webhook_secret = webhook_secret
         self.payment_methods = list(payment_methods)
 
+    @counted
     def create_intent(self, amount: int, currency: str, metadata: dict,
                       idempotency_key: str) -> Intent:
         return intent_from(self.client.v1.payment_intents.create(
@@ -53,15 +70,18 @@ class Stripe:
                                   metadata={"order_id": order_id, "reference": reference},
                                   idempotency_key=f"order-{order_id}-attempt-{attempt}")
 
+    @counted
     def retrieve_intent(self, intent_id: str) -> Intent:
         return intent_from(self.client.v1.payment_intents.retrieve(intent_id))
 
+    @counted
     def create_setup_intent(self) -> str:
         """A SetupIntent's client secret: the page's form turns a card (Stripe.js
         confirmCardSetup) or an IBAN (confirmSepaDebitSetup) into a PaymentMethod."""
         return self.client.v1.setup_intents.create(
             params={"payment_method_types": self.payment_methods}).client_secret
 
+    @counted
     def confirm_with(self, intent_id: str, payment_method: str) -> tuple[str, str | None]:
         """Charge the card or debit the account the page set up: (the intent's status, or
         "declined"; why declined)."""
@@ -72,13 +92,16 @@ class Stripe:
         except stripe.CardError as declined:
             return "declined", declined.user_message or declined.code or "declined"
 
+    @counted
     def method_type(self, payment_method: str) -> str:
         """What a PaymentMethod is: card, sepa_debit."""
         return self.client.v1.payment_methods.retrieve(payment_method).type
 
+    @counted
     def cancel_intent(self, intent_id: str) -> None:
         self.client.v1.payment_intents.cancel(intent_id)
 
+    @counted
     def refund(self, intent_id: str, amount: int, idempotency_key: str) -> tuple[str, int]:
         refund = self.client.v1.refunds.create(
             params={"payment_intent": intent_id, "amount": amount},

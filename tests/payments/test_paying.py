@@ -5,6 +5,7 @@ import io
 
 import pypdf
 
+from tests.conftest import wait_until
 from tests.registration.conftest import register
 
 
@@ -49,3 +50,24 @@ def test_an_order_is_paid_by_sepa_direct_debit_through_the_same_flow(stack, list
     text = " ".join(page.extract_text() for page in pypdf.PdfReader(
         io.BytesIO(receipt.content)).pages)
     assert "Paid by SEPA Direct Debit" in " ".join(text.split())
+
+
+def test_every_service_counts_for_prometheus(stack, mail, listen):
+    """Requests by route (a template: no id in a label), events by type and outcome, the
+    outbox backlog, emails, and calls to Stripe."""
+    events = listen("registration")
+    created = register(stack.registration)
+    stack.pay(stack.payment(created))
+    events.wait_for("order_confirmed", created["order_id"])
+    wait_until(lambda: 'emails_total{kind="e_ticket",outcome="sent"}' in
+               stack.notifications.get("/metrics").text, message="an email counted")
+    registration = stack.registration.get("/metrics")
+    assert registration.headers["Content-Type"].startswith("text/plain")
+    text = registration.text
+    assert ('http_requests_total{method="POST",route="/api/registrations",status="201"} 1.0'
+            in text)
+    assert created["id"] not in text and created["order_id"] not in text
+    assert 'events_total{outcome="handled",type="payment_ready"}' in text
+    assert "outbox_backlog" in text
+    payments = stack.payments.get("/metrics").text
+    assert 'stripe_calls_total{call="create_intent",outcome="ok"}' in payments
