@@ -8,7 +8,8 @@ Scenarios: register_and_pay, free_booking, group_booking, retry_after_network_er
 declined_then_retry, validation_error, order_page, manage, manage_and_pay, group_delegate,
 dashboard; paying by invoice: invoice_booking, invoice_without_billing_address; the money
 desk: desk_transfer, desk_statement, desk_refund, desk_billing, desk_cancel,
-desk_complimentary.
+desk_complimentary; SEPA Direct Debit beside the card: debit_booking, debit_refused_then_card,
+debit_processing, debit_on_order_page, debit_on_manage_page, card_only.
 """
 
 import json
@@ -28,6 +29,9 @@ UNLABELLED = """[...document.querySelectorAll('input, select, textarea')]
   .filter((e) => e.type !== 'hidden' && !e.labels.length && !e.getAttribute('aria-label')
                  && !e.getAttribute('aria-labelledby'))
   .map((e) => e.id || e.name)"""
+# UNLABELLED but for the card's own inputs (Stripe's, in its frame; here localstripe's).
+UNLABELLED_BUT_CARD = UNLABELLED.replace("'input, select, textarea'",
+                                         "':is(input, select, textarea):not(#card-element *)'")
 VISIBLE_ERRORS = ".field-error:visible"
 BUYER_FIELDS = ("name", "email", "organisation", "country", "billing_address", "vat_number",
                 "purchase_order")
@@ -923,11 +927,189 @@ def desk_complimentary(visit, args, seen):
     visit.shot("complimentary")
 
 
+# ---- SEPA Direct Debit beside the card --------------------------------------------------
+
+
+def payment_form_ready(visit):
+    expect(visit.page.locator("#card-element input[placeholder=number]")).to_be_visible(
+        timeout=20000)
+
+
+def book_and_wait_for_payment(visit, person: dict):
+    page = visit.page
+    visit.goto("/")
+    expect(page.locator("#register-form")).to_be_visible()
+    fill_delegate(delegate(visit, 1), person)
+    submit(visit)
+    expect(page.locator("#payment")).to_be_visible()
+    payment_form_ready(visit)
+
+
+def pay_by_debit(visit, iban: str):
+    """Choose SEPA Direct Debit, type the IBAN (the account holder as filled in), and pay."""
+    page = visit.page
+    page.get_by_label("SEPA Direct Debit").check()
+    page.get_by_label("IBAN").fill(iban)
+    page.get_by_role("button", name="Pay ").click()
+
+
+def debit_booking(visit, args, seen):
+    """One delegate books and pays by SEPA Direct Debit, with the keyboard: the choice, the
+    account holder filled in, the mandate by the button; an IBAN with wrong check digits is
+    refused by its field before anything is sent."""
+    page = visit.page
+    setups = requests_to(page, "POST", "/card-setup")
+    pays = requests_to(page, "POST", "/pay")
+    book_and_wait_for_payment(visit, args["delegate"])
+    seen["ready"] = visit.text("#payment-status")
+    seen["legend"] = visit.text("#pay-with legend")
+    seen["choices"] = page.locator("#pay-with label").all_inner_texts()
+    seen["card_checked"] = page.get_by_label("Card", exact=True).is_checked()
+    seen["debit_fields_visible_at_first"] = page.locator("#debit-fields").is_visible()
+    seen["card_group_label"] = page.get_by_role("group", name="Card details").count()
+    visit.shot("choice")
+    # The keyboard: from the card's radio, the arrow key chooses the debit.
+    page.get_by_label("Card", exact=True).focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#debit-fields")).to_be_visible()
+    seen["focused_on_choice"] = visit.focused()
+    seen["card_fields_visible"] = page.locator("#card-fields").is_visible()
+    seen["holder"] = page.get_by_label("Account holder").input_value()
+    seen["mandate"] = visit.text("#debit-mandate")
+    seen["pay_described_by"] = visit.described_by("#pay")
+    seen["unlabelled"] = page.evaluate(UNLABELLED_BUT_CARD)
+    seen["axe"] = axe_violations(page)
+    seen["iban_checks"] = {iban: page.evaluate("(iban) => ibanProblem(iban)", iban)
+                           for iban in args["iban_checks"]}
+    visit.shot("debit-chosen")
+    page.get_by_label("IBAN").fill(args["bad_iban"])
+    page.get_by_role("button", name="Pay ").click()
+    expect(page.locator("#debit-iban-error")).to_be_visible()
+    seen["bad_iban_errors"] = visit.errors()
+    seen["iban_described_by"] = visit.described_by("#debit-iban")
+    seen["iban_invalid"] = page.locator("#debit-iban").get_attribute("aria-invalid")
+    seen["focused_after_bad_iban"] = visit.focused()
+    seen["axe_with_error"] = axe_violations(page)
+    seen["sent_after_bad_iban"] = {"card_setup": len(setups), "pay": len(pays)}
+    visit.shot("bad-iban")
+    # An empty account holder too: both said, the first field focused.
+    page.get_by_label("Account holder").fill("")
+    page.get_by_role("button", name="Pay ").click()
+    expect(page.locator("#debit-name-error")).to_be_visible()
+    seen["both_errors"] = visit.errors()
+    seen["focused_after_both"] = visit.focused()
+    page.get_by_label("Account holder").fill(args["holder"])
+    # The good IBAN, as typed (spaces, lower case); Tab to the button and Enter.
+    page.get_by_label("IBAN").fill(args["iban"])
+    page.keyboard.press("Tab")
+    seen["iban_shown"] = page.get_by_label("IBAN").input_value()
+    seen["focused_before_pay"] = visit.focused()
+    page.keyboard.press("Enter")
+    wait_for_confirmation(visit, seen)
+    seen["sent"] = {"card_setup": len(setups), "pay": len(pays)}
+
+
+def debit_refused_then_card(visit, args, seen):
+    """The bank refuses the debit (a moment after the page sent it): said by the button,
+    and the buyer pays by card instead."""
+    page = visit.page
+    book_and_wait_for_payment(visit, args["delegate"])
+    pay_by_debit(visit, args["refused_iban"])
+    error = page.locator("#debit-error")
+    expect(error).to_be_visible(timeout=20000)
+    seen["refusal"] = error.inner_text()
+    seen["iban_described_by"] = visit.described_by("#debit-iban")
+    seen["pay_button_after_refusal"] = page.locator("#pay").inner_text()
+    seen["focused_after_refusal"] = visit.focused()
+    seen["status_after_refusal"] = visit.text("#payment-status")
+    seen["page_width"] = visit.width()
+    visit.shot("refused")
+    page.get_by_label("Card", exact=True).check()
+    seen["refusal_visible_after_switch"] = error.is_visible()
+    seen["iban_described_by_after_switch"] = visit.described_by("#debit-iban")
+    seen["pay_described_by_after_switch"] = visit.described_by("#pay")
+    pay_by_card(visit, args["card"])
+    wait_for_confirmation(visit, seen)
+
+
+def debit_processing(visit, args, seen):
+    """A debit the bank is still processing (as real Stripe answers for days; here the
+    answer is made up on its way): the page says so and moves on, and the confirmation
+    says so too instead of "waiting"."""
+    page = visit.page
+    page.route("**/api/orders/*/pay", lambda route: route.fulfill(json={
+        "status": "processing", "client_secret": "made_up", "message": None}))
+    book_and_wait_for_payment(visit, args["delegate"])
+    pay_by_debit(visit, args["iban"])
+    expect(page.locator("#payment-status")).to_contain_text("being processed")
+    seen["processing"] = visit.text("#payment-status")
+    visit.shot("processing")
+    page.wait_for_url("**/confirmation/**", timeout=30000)
+    expect(page.locator("#status")).to_contain_text("being processed")
+    seen["confirmation_status"] = visit.text("#status")
+    seen["next_visible"] = page.locator("#next").is_visible()
+    visit.shot("confirmation-processing")
+
+
+def debit_on_order_page(visit, args, seen):
+    """The buyer of a group pays by debit from the order's page."""
+    page = visit.page
+    visit.goto(f"/orders/{args['id']}#token={args['token']}")
+    expect(page.locator("#order-status")).to_have_text("Awaiting payment")
+    payment_form_ready(visit)
+    seen["holder"] = page.get_by_label("Account holder").input_value()
+    seen["width"] = visit.width()
+    visit.shot("order-page")
+    pay_by_debit(visit, args["iban"])
+    wait_for_confirmation(visit, seen)
+
+
+def debit_on_manage_page(visit, args, seen):
+    """A delegate who booked for themselves pays later by debit from their booking's page."""
+    page = visit.page
+    visit.goto(f"/manage/{args['id']}#token={args['token']}")
+    expect(page.locator("#booking-status")).to_have_text("Awaiting payment")
+    payment_form_ready(visit)
+    seen["holder"] = page.get_by_label("Account holder").input_value()
+    seen["unlabelled"] = page.evaluate(UNLABELLED_BUT_CARD)
+    pay_by_debit(visit, args["iban"])
+    expect(page.locator("#booking-status")).to_have_text("Confirmed", timeout=20000)
+    seen["payment_visible_after_paying"] = page.locator("#payment").is_visible()
+    visit.shot("paid")
+
+
+# The payment block's parts as the card alone has them.
+CARD_FORM_PARTS = "[...document.querySelectorAll('#card-form > *')].map((e) => e.id)"
+
+
+def card_only(visit, args, seen):
+    """Where payments offers the card alone (page-config says so, here changed on its way):
+    the payment block as it always was, and the card pays."""
+    page = visit.page
+
+    def card_alone(route):
+        config = route.fetch().json()
+        seen["offered"] = config["payment_methods"]
+        route.fulfill(json={**config, "payment_methods": ["card"]})
+
+    page.route("**/api/page-config", card_alone)
+    book_and_wait_for_payment(visit, args["delegate"])
+    seen["ready"] = visit.text("#payment-status")
+    seen["parts"] = page.evaluate(CARD_FORM_PARTS)
+    seen["radios"] = page.locator("#payment input[type=radio]").count()
+    seen["pay_described_by"] = visit.described_by("#pay")
+    visit.shot("card-only")
+    pay_by_card(visit, args["card"])
+    wait_for_confirmation(visit, seen)
+
+
 SCENARIOS = {f.__name__: f for f in (
     register_and_pay, free_booking, group_booking, retry_after_network_error, declined_then_retry,
     validation_error, order_page, manage, manage_and_pay, group_delegate, dashboard,
     invoice_booking, invoice_without_billing_address, desk_transfer, desk_statement,
-    desk_refund, desk_billing, desk_cancel, desk_complimentary)}
+    desk_refund, desk_billing, desk_cancel, desk_complimentary, debit_booking,
+    debit_refused_then_card, debit_processing, debit_on_order_page, debit_on_manage_page,
+    card_only)}
 
 
 def main(scenario, base_url, args_json, screenshots):

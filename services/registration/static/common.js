@@ -1,7 +1,7 @@
 // What every page uses: STRINGS lookup, the fetch helper, the page's configuration, errors
 // shown by their field, money and date formatting, the private tokens, downloads and an
-// order's documents, the refund policy, and paying an order by card once payments has
-// prepared it.
+// order's documents, the refund policy, and paying an order by card (or SEPA Direct Debit,
+// where payments offers it) once payments has prepared it.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -403,13 +403,135 @@ async function readyPayment(path, headers) {
   }
 }
 
-// Pay the order (or registration) at `path` by card, in the page's payment block:
-// #payment-status, #card-form with #card-element, #card-error and #pay. Says "preparing"
-// until payments is ready, then shows the card form; a SetupIntent collects the card, the
-// server charges it, and Stripe.js authenticates it (3-D Secure) when asked. onPaid once
-// the payment went through or is being processed; onRefused(error) when there is nothing
-// to pay here (already paid, or paid by someone else).
-async function payWhenReady({ path, headers, amount, onPaid, onRefused }) {
+// ---- SEPA Direct Debit ----------------------------------------------------------------
+
+// The IBAN's length in each country of the SEPA scheme, by the IBAN's first two letters.
+const SEPA_IBAN_LENGTHS = {
+  AD: 24, AT: 20, BE: 16, BG: 22, CH: 21, CY: 28, CZ: 24, DE: 22, DK: 18, EE: 20, ES: 24,
+  FI: 18, FR: 27, GB: 22, GI: 23, GR: 27, HR: 21, HU: 28, IE: 22, IS: 26, IT: 27, LI: 21,
+  LT: 20, LU: 20, LV: 21, MC: 27, MT: 31, NL: 18, NO: 15, PL: 28, PT: 25, RO: 24, SE: 24,
+  SI: 19, SK: 24, SM: 27, VA: 22,
+};
+const DEBIT_WATCH_MS = 10000;
+const DEBIT_POLL_MS = 1000;
+const DEBIT_POLL_SLOW_MS = 30000;  // following a debit being processed, for days
+const DEBITS_KEY = "debitsProcessing";
+
+// An IBAN as typed ("de89 3704 ...") as Stripe takes it ("DE893704...").
+function normalIban(typed) {
+  return (typed || "").replace(/\s+/g, "").toUpperCase();
+}
+
+// ISO 13616's check: the IBAN with its first four characters moved to the end, letters as
+// 10 to 35, leaves 1 when divided by 97.
+function ibanRemainder(iban) {
+  let remainder = 0;
+  for (const char of iban.slice(4) + iban.slice(0, 4)) {
+    const value = parseInt(char, 36);
+    remainder = (remainder * (value > 9 ? 100 : 10) + value) % 97;
+  }
+  return remainder;
+}
+
+function regionName(code) {
+  const names = new Intl.DisplayNames([STRINGS.locale], { type: "region", fallback: "code" });
+  try { return names.of(code); } catch { return code; }
+}
+
+// What is wrong with an IBAN as typed (spaces and lower case are fine), or "".
+function ibanProblem(typed) {
+  const iban = normalIban(typed);
+  if (!iban) { return t("sepa.ibanRequired"); }
+  if (!/^[A-Z0-9]+$/.test(iban)) { return t("sepa.ibanCharacters"); }
+  const country = iban.slice(0, 2);
+  if (!/^[A-Z]{2}$/.test(country)) { return t("sepa.ibanCountry"); }
+  const length = SEPA_IBAN_LENGTHS[country];
+  if (!length) { return t("sepa.ibanNotSepa", { country: regionName(country) }); }
+  if (iban.length !== length) {
+    return t("sepa.ibanLength", { country: regionName(country), length, count: iban.length });
+  }
+  return /^\d\d$/.test(iban.slice(2, 4)) && ibanRemainder(iban) === 1 ? "" : t("sepa.ibanCheck");
+}
+
+// A debit that was still being processed when the page moved on, by order id, for this
+// tab: the confirmation says so instead of "waiting".
+function noteDebitProcessing(id) {
+  const ids = JSON.parse(sessionStorage.getItem(DEBITS_KEY) || "[]");
+  sessionStorage.setItem(DEBITS_KEY, JSON.stringify([...new Set([...ids, id])]));
+}
+
+function debitProcessing(id) {
+  return JSON.parse(sessionStorage.getItem(DEBITS_KEY) || "[]").includes(id);
+}
+
+// The choice of card or SEPA Direct Debit, and the debit's form (account holder, IBAN, the
+// mandate beside the button), put around the card's in #card-form, once. `payer` ({name})
+// fills in the account holder.
+function addDebitForm(payer) {
+  if ($("debit-fields")) { return; }
+  const form = $("card-form");
+  const cardFields = make("div", { id: "card-fields" });
+  cardFields.append($("card-label"), $("card-hint"), $("card-element"), $("card-error"));
+  const choice = (value, label, hint) => make("div", { className: "choice" },
+    make("input", { type: "radio", name: "pay-with", id: `pay-with-${value}`, value,
+                    checked: value === "card",
+                    "aria-describedby": hint ? `pay-with-${value}-details` : null }),
+    make("label", { for: `pay-with-${value}` }, t(label)),
+    hint ? make("p", { className: "details", id: `pay-with-${value}-details` }, t(hint)) : null);
+  const field = (id, label, input, hint) => make("div", { className: "field" },
+    make("label", { for: id }, make("span", {}, t(label)), " ",
+      make("span", { className: "req" }, t("common.required"))),
+    hint ? make("p", { className: "hint", id: `${id}-hint` }, t(hint)) : null,
+    input,
+    make("p", { className: "field-error", id: `${id}-error`, hidden: true }));
+  const name = make("input", { id: "debit-name", autocomplete: "name", maxlength: 120,
+                               required: true });
+  name.value = payer.name || "";
+  const iban = make("input", { id: "debit-iban", className: "code", autocomplete: "off",
+                               autocapitalize: "characters", spellcheck: "false",
+                               maxlength: 50, required: true,
+                               "aria-describedby": "debit-iban-hint" });
+  // Read in groups of four once typed, as on a bank statement.
+  iban.addEventListener("blur", () => {
+    if (/^[A-Za-z0-9\s]+$/.test(iban.value)) { iban.value = groupsOfFour(normalIban(iban.value)); }
+  });
+  form.prepend(
+    make("fieldset", { id: "pay-with", className: "choices pay-with" },
+      make("legend", {}, t("sepa.legend")),
+      choice("card", "sepa.card"), choice("sepa_debit", "sepa.debit", "sepa.debitHint")),
+    cardFields,
+    make("div", { id: "debit-fields", hidden: true },
+      field("debit-name", "sepa.name", name),
+      field("debit-iban", "sepa.iban", iban, "sepa.ibanHint"),
+      make("p", { className: "field-error", id: "debit-error", role: "alert", hidden: true }),
+      make("p", { className: "mandate", id: "debit-mandate" }, t("sepa.mandate"))));
+}
+
+const byDebit = () => Boolean($("pay-with-sepa_debit") && $("pay-with-sepa_debit").checked);
+
+// The debit's form checked in the page, each problem by its field (the first focused);
+// true when it can be sent.
+function debitFormOk() {
+  const problems = [["debit-name", $("debit-name").value.trim() ? "" : t("sepa.nameRequired")],
+                    ["debit-iban", ibanProblem($("debit-iban").value)]];
+  for (const [key, message] of problems) { setFieldError(key, message); }
+  const wrong = problems.find(([, message]) => message);
+  if (wrong) { focusField(wrong[0]); }
+  return !wrong;
+}
+
+// ---- Paying ---------------------------------------------------------------------------
+
+// Pay the order (or registration) at `path` in the page's payment block: #payment-status,
+// #card-form with #card-element, #card-error and #pay. Says "preparing" until payments is
+// ready, then shows the card form; a SetupIntent collects the card, the server charges it,
+// and Stripe.js authenticates it (3-D Secure) when asked. Where payments offers SEPA Direct
+// Debit, the buyer may choose it instead: the same SetupIntent turns `payer`'s IBAN into a
+// PaymentMethod, charged the same way; a debit still being processed is watched for a while
+// (one that fails at once has payments prepare a new intent: the buyer can try again).
+// onPaid({processing}) once the payment went through or is being processed; onRefused(error)
+// when there is nothing to pay here (already paid, or paid by someone else).
+async function payWhenReady({ path, headers, amount, payer = {}, onPaid, onRefused }) {
   const status = $("payment-status");
   const container = $("card-element");
   const errorHolder = $("card-error");
@@ -420,6 +542,13 @@ async function payWhenReady({ path, headers, amount, onPaid, onRefused }) {
     errorHolder.hidden = !message;
     describedBy(container, errorHolder.id, Boolean(message));
   };
+  // A refused debit: said beside the button, and by the IBAN.
+  const showDebitError = (message) => {
+    const holder = $("debit-error");
+    holder.textContent = message;
+    holder.hidden = !message;
+    describedBy($("debit-iban"), holder.id, Boolean(message));
+  };
   $("card-form").hidden = true;
   status.textContent = t("payment.preparing");
   const ready = await readyPayment(path, headers);
@@ -428,7 +557,10 @@ async function payWhenReady({ path, headers, amount, onPaid, onRefused }) {
     onRefused(ready.error);
     return;
   }
-  status.textContent = t("payment.ready");
+  const config = await pageConfig().catch(() => ({}));
+  const debits = (config.payment_methods || []).includes("sepa_debit");
+  if (debits) { addDebitForm(payer); }
+  status.textContent = t(debits ? "payment.readyWithDebit" : "payment.ready");
   $("card-form").hidden = false;
   busy(button, true, payLabel);
   let stripe;
@@ -442,46 +574,111 @@ async function payWhenReady({ path, headers, amount, onPaid, onRefused }) {
   card.mount(container);
   busy(button, false, payLabel);
 
-  // A declined try has payments prepare a new intent: each try waits until it is ready.
-  async function attempt() {
-    const again = await readyPayment(path, headers);
-    if (!again.ok) { return again.error.message; }
-    const setup = await api("POST", `${path}/card-setup`, { headers });
-    if (!setup.ok) { return setup.error.message; }
-    const confirmed = await stripe.confirmCardSetup(setup.data.client_secret, {
-      payment_method: { card },
+  if (debits) {
+    $("pay-with").addEventListener("change", () => {
+      const debit = byDebit();
+      $("card-fields").hidden = debit;
+      $("debit-fields").hidden = !debit;
+      showError("");
+      showDebitError("");
+      for (const key of ["debit-name", "debit-iban"]) { setFieldError(key, ""); }
+      describedBy(button, "debit-mandate", debit);  // what paying this way agrees to
     });
-    if (confirmed.error) { return confirmed.error.message || t("card.declined"); }
+    for (const input of [$("debit-name"), $("debit-iban")]) {  // Enter pays, as in a form
+      input.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" && !button.disabled) { event.preventDefault(); button.click(); }
+      });
+    }
+  }
+
+  // Turn the card or the account into a PaymentMethod with a SetupIntent's secret.
+  const setUpCard = (secret) => stripe.confirmCardSetup(secret, { payment_method: { card } });
+  const setUpDebit = (secret) => stripe.confirmSepaDebitSetup(secret, {
+    payment_method: {
+      sepa_debit: { iban: normalIban($("debit-iban").value) },
+      billing_details: { name: $("debit-name").value.trim(), email: payer.email },
+    },
+  });
+
+  // One try: {problem} (why it did not go through, `field` when it is the IBAN's), or
+  // {status, intent} (the intent it was made on). A declined try has payments prepare a
+  // new intent: each try waits until it is ready.
+  async function attempt(debit) {
+    const again = await readyPayment(path, headers);
+    if (!again.ok) { return { problem: again.error.message }; }
+    const setup = await api("POST", `${path}/card-setup`, { headers });
+    if (!setup.ok) { return { problem: setup.error.message }; }
+    const confirmed = await (debit ? setUpDebit : setUpCard)(setup.data.client_secret);
+    if (confirmed.error) {
+      const error = confirmed.error;
+      const ofIban = debit && /iban/i.test(`${error.param || ""} ${error.code || ""}`);
+      return { problem: error.message || t(debit ? "sepa.declined" : "card.declined"),
+               field: ofIban ? "debit-iban" : null };
+    }
     const method = confirmed.setupIntent.payment_method;
     const paid = await api("POST", `${path}/pay`, {
       headers, body: { payment_method: typeof method === "string" ? method : method.id },
     });
-    if (!paid.ok) { return paid.error.message; }
-    if (paid.data.status === "declined") { return paid.data.message || t("card.declined"); }
+    if (!paid.ok) { return { problem: paid.error.message }; }
+    if (paid.data.status === "declined") {
+      return { problem: debit ? t("sepa.declined") : paid.data.message || t("card.declined") };
+    }
     if (paid.data.status === "requires_action") {
       const authenticated = await stripe.confirmCardPayment(paid.data.client_secret);
-      if (authenticated.error) { return authenticated.error.message || t("card.authFailed"); }
+      if (authenticated.error) {
+        return { problem: authenticated.error.message || t("card.authFailed") };
+      }
     }
-    return null;
+    return { status: paid.data.status, intent: again.data.payment_intent_id };
+  }
+
+  // A debit being processed: "failed" when payments prepares another intent meanwhile (the
+  // bank refused it), "paid" when nothing is due any more, else "processing".
+  async function debitOutcome(intent) {
+    const until = Date.now() + DEBIT_WATCH_MS;
+    while (Date.now() < until) {
+      await sleep(DEBIT_POLL_MS);
+      const answer = await api("GET", `${path}/payment`, { headers });
+      if (answer.ok && answer.data.payment_intent_id !== intent) { return "failed"; }
+      if (!answer.ok && answer.error.code === "nothing_due") { return "paid"; }
+    }
+    return "processing";
   }
 
   button.addEventListener("click", async () => {
+    const debit = byDebit();
     showError("");
-    busy(button, true, t("card.paying"));
-    let problem;
-    try {
-      problem = await attempt();
-    } catch {
-      problem = t("common.unexpectedError");
+    if (debit) {
+      showDebitError("");
+      if (!debitFormOk()) { return; }  // said by the fields: nothing sent
     }
-    if (problem) {
+    busy(button, true, t("card.paying"));
+    let outcome;
+    try {
+      outcome = await attempt(debit);
+      if (debit && outcome.status === "processing") {
+        status.textContent = t("sepa.processing");
+        const settled = await debitOutcome(outcome.intent);
+        if (settled === "failed") { outcome = { problem: t("sepa.declined") }; }
+        if (settled === "paid") { outcome = { status: "succeeded" }; }
+      }
+    } catch {
+      outcome = { problem: t("common.unexpectedError") };
+    }
+    if (outcome.problem) {
       status.textContent = "";
-      showError(problem);
+      if (outcome.field) {
+        setFieldError(outcome.field, outcome.problem);
+      } else {
+        (debit ? showDebitError : showError)(outcome.problem);
+      }
       busy(button, false, payLabel);
-      button.focus();
+      (outcome.field ? $(outcome.field) : button).focus();
       return;
     }
-    status.textContent = t("card.paid");
-    onPaid();
+    const processing = debit && outcome.status === "processing";
+    status.textContent = t(processing ? "sepa.processing" : "card.paid");
+    $("card-form").hidden = processing;  // sent: nothing more to type here
+    onPaid({ processing });
   });
 }

@@ -35,6 +35,11 @@ async function follow(id, token) {
       $("next").hidden = !confirmed;
       return;
     }
+    if (debitProcessing(id)) {  // paid by SEPA Direct Debit: days, not seconds
+      say(t("sepa.processing"), "warn");
+      setTimeout(() => follow(id, token), DEBIT_POLL_SLOW_MS);
+      return;
+    }
     say(t("confirmation.waiting"), "warn");
   }
   setTimeout(() => follow(id, token), POLL_MS);

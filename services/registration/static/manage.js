@@ -79,8 +79,9 @@ function fillBadgeForm() {
     { date: formatDate(until) });
 }
 
-// Paid: follow the registration here until the payment's confirmation arrives.
-async function followPayment() {
+// Paid: follow the registration here until the payment's confirmation arrives (saying so
+// meanwhile; a direct debit being processed takes days: asked less often).
+async function followPayment(processing = false) {
   const answer = await api("GET", registrationPath(), { headers: delegateHeaders(token) });
   if (answer.ok && answer.data.status !== "pending_payment") {
     registration = answer.data;
@@ -88,8 +89,8 @@ async function followPayment() {
     showBooking();
     return;
   }
-  say(t("manage.paymentReceived"), "warn");
-  setTimeout(followPayment, POLL_MS);
+  say(t(processing ? "sepa.processing" : "manage.paymentReceived"), "warn");
+  setTimeout(() => followPayment(processing), processing ? DEBIT_POLL_SLOW_MS : POLL_MS);
 }
 
 function showPayment() {
@@ -104,7 +105,8 @@ function showPayment() {
   payWhenReady({
     path: registrationPath(), headers: delegateHeaders(token),
     amount: money(r.amount_due, r.currency),
-    onPaid: followPayment,
+    payer: { name: fullName(r), email: r.email },
+    onPaid: ({ processing }) => followPayment(processing),
     onRefused: (error) => {
       $("payment").hidden = true;
       if (error.code === "nothing_due") {

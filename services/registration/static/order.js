@@ -211,8 +211,11 @@ function showPayment() {
     ? t("order.lastPaymentError", { reason: o.last_payment_error }) : "";
   payWhenReady({
     path: orderPath(), headers: orderHeaders(token), amount: money(o.amount_due, o.currency),
-    onPaid: () => location.assign(privateLink(
-      `/confirmation/${encodeURIComponent(o.id)}`, token)),
+    payer: o.buyer,
+    onPaid: ({ processing }) => {
+      if (processing) { noteDebitProcessing(o.id); }
+      location.assign(privateLink(`/confirmation/${encodeURIComponent(o.id)}`, token));
+    },
     onRefused: async (error) => {
       $("payment").hidden = true;
       const answer = await api("GET", orderPath(), { headers: orderHeaders(token) });

@@ -438,8 +438,11 @@ function showPayment(order) {
   $("payment-heading").focus();
   payWhenReady({
     path: `/api/orders/${encodeURIComponent(order.id)}`, headers: orderHeaders(order.token),
-    amount: money(order.amount_due, order.currency),
-    onPaid: () => goToConfirmation(order),
+    amount: money(order.amount_due, order.currency), payer: order.buyer,
+    onPaid: ({ processing }) => {
+      if (processing) { noteDebitProcessing(order.id); }
+      goToConfirmation(order);
+    },
     onRefused: (error) => {
       if (error.code === "nothing_due") {
         goToConfirmation(order);

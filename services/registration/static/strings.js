@@ -131,6 +131,8 @@ const STRINGS = {
     preparingSlow: "Preparing your payment is taking longer than usual. This page keeps " +
                    "trying; your places stay held.",
     ready: "Your payment is ready: enter your card.",
+    readyWithDebit: "Your payment is ready: enter your card, or your bank account for a SEPA " +
+                    "Direct Debit.",
     paidByBuyer: "Your booking is paid by {organisation}, who booked it for you: ask them " +
                  "to pay for, change or cancel it.",
   },
@@ -143,6 +145,38 @@ const STRINGS = {
     declined: "Your card was declined. Try another card.",
     authFailed: "The card's authentication did not succeed. Try again or use another card.",
     paid: "Payment received. Taking you to your confirmation…",
+  },
+  // Paying by SEPA Direct Debit on the same form as the card, where Stripe offers it.
+  sepa: {
+    legend: "Pay with",
+    card: "Card",
+    debit: "SEPA Direct Debit (bank account in the euro area)",
+    debitHint: "Debited from your bank account. Your booking is confirmed once the debit has " +
+               "gone through, usually within a few working days.",
+    name: "Account holder",
+    iban: "IBAN",
+    ibanHint: "As on your bank statement, such as DE89 3704 0044 0532 0130 00. Spaces are fine.",
+    mandate: "By providing your IBAN and confirming this payment, you authorise (A) Ecsite and " +
+             "Stripe, our payment service provider, to send instructions to your bank to debit " +
+             "your account and (B) your bank to debit your account in accordance with those " +
+             "instructions. You are entitled to a refund from your bank under the terms and " +
+             "conditions of your agreement with your bank. A refund must be claimed within 8 " +
+             "weeks starting from the date on which your account was debited. Your rights are " +
+             "explained in a statement that you can obtain from your bank.",
+    nameRequired: "Enter the name of the account holder.",
+    ibanRequired: "Enter the IBAN of the account to debit.",
+    ibanCharacters: "An IBAN has only letters and digits, such as DE89 3704 0044 0532 0130 00.",
+    ibanCountry: "An IBAN starts with the two letters of its country, such as DE or FR: check " +
+                 "the start of the IBAN.",
+    ibanNotSepa: "SEPA Direct Debit takes accounts in the SEPA countries only, not in {country}: " +
+                 "check the start of the IBAN, or pay by card.",
+    ibanLength: "An IBAN from {country} has {length} characters; this one has {count}. Check " +
+                "for a missing or extra character.",
+    ibanCheck: "This IBAN is not valid: check it for a typing mistake.",
+    declined: "Your bank refused the direct debit. Check the IBAN and the account holder, or " +
+              "pay by card.",
+    processing: "Your direct debit is being processed; you will get an email when it has gone " +
+                "through.",
   },
   confirmation: {
     title: "Your order",
