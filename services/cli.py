@@ -15,6 +15,7 @@ themselves know each other only through events and RPC.
 
 import argparse
 import importlib
+import os
 import signal
 import subprocess
 import sys
@@ -63,10 +64,15 @@ def run_service(name: str, port: int | None) -> None:
 
     from nameko.runners import ServiceRunner
 
-    from shared.config import service_config
+    from shared.config import service_config, unsafe_secrets
 
     config = service_config(name, port=port)
     logging.config.dictConfig(config["LOGGING"])
+    unsafe = unsafe_secrets(config)
+    if unsafe and os.environ.get("ALLOW_LOCAL_SECRETS") != "1":
+        raise SystemExit(f"{name} will not start with local or placeholder values of "
+                         f"{', '.join(unsafe)}: set them (at least 16 random characters), or "
+                         "ALLOW_LOCAL_SECRETS=1 on a machine of your own (make run does)")
     declare_all_queues(config["AMQP_URI"])
     runner = ServiceRunner(config)
     runner.add_service(service_class(name))
@@ -221,6 +227,7 @@ def run_everything() -> None:
     from shared.config import SERVICE_PORTS, amqp_uri, service_config
 
     config = service_config("payments")
+    os.environ["ALLOW_LOCAL_SECRETS"] = "1"  # this machine's own run: its local values do
     print(f"declared {declare_all_queues(amqp_uri())} queues")
     processes = {
         "localstripe": start_localstripe(config["STRIPE_API_BASE"],

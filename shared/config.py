@@ -95,3 +95,15 @@ def payment_methods(config: dict) -> tuple[str, ...]:
     separated): card, and sepa_debit where the Stripe account has SEPA Direct Debit."""
     return tuple(m.strip() for m in config.get("STRIPE_PAYMENT_METHODS", "card").split(",")
                  if m.strip()) or ("card",)
+
+
+SECRETS = ("SECRET_KEY", "ADMIN_TOKEN", "DESK_TOKEN", "FINANCE_TOKEN", "STRIPE_WEBHOOK_SECRET")
+LOCAL_MARKERS = ("local-", "change-me", "whsec_local")
+
+
+def unsafe_secrets(config: dict) -> list[str]:
+    """The secrets still at a well-known local or placeholder value (or too short to
+    guess hard): a service on the open internet must not start with them."""
+    return [key for key in SECRETS
+            if len(str(config.get(key) or "")) < 16 or str(config[key]).startswith(LOCAL_MARKERS)
+            or str(config[key]) in LOCAL_DEFAULTS.values()]

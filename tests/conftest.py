@@ -150,7 +150,7 @@ class ServiceProcess:
         self.api = Api(f"http://127.0.0.1:{port}")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "run", service, "--port", str(port)],
-            env={**os.environ, **env}, cwd=ROOT,
+            env={**os.environ, "ALLOW_LOCAL_SECRETS": "1", **env}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
