@@ -228,6 +228,28 @@ class RegistrationView(BookingState):
     price_lines: list[PriceLineView]
 
 
+class DeskRegistrationView(BaseModel):
+    """What the registration desk sees of a delegate: who, what ticket, what state; no
+    email, needs, billing or money."""
+
+    id: str
+    reference: str
+    status: Status
+    ticket_type: str
+    add_ons: list[str]
+    given_name: str
+    family_name: str
+    pronouns: str | None
+    organisation: str
+    country: str
+    checked_in_at: datetime | None
+
+
+class DeskRegistrationPage(BaseModel):
+    total: int
+    items: list[DeskRegistrationView]
+
+
 class RegistrationCreated(RegistrationView):
     token: str = Field(description="the delegate's private token: X-Registration-Token")
     order_token: str = Field(description="the buyer's private token: X-Order-Token")

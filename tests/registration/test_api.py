@@ -256,6 +256,10 @@ class TestOrganisers:
         assert bad.status_code == 401
         desk = registration.get("/api/admin/registrations", headers=registration.as_desk())
         assert desk.status_code == 200
+        [seen] = desk.json()["items"]
+        assert seen["given_name"] == created["given_name"] and seen["reference"]
+        assert not {"email", "dietary_needs", "accessibility_needs", "billing_address",
+                    "amount_paid", "billing_vat_number"} & set(seen)
         assert registration.get("/api/admin/registrations.csv",
                                 headers=registration.as_desk()).status_code == 403
         cancel = f"/api/admin/registrations/{created['id']}/cancel"
