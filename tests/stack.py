@@ -13,7 +13,7 @@ from services.notifications.service import NotificationsService
 from services.payments.service import PaymentsService
 from services.registration.service import RegistrationService
 from tests.conftest import free_port, make_config, wait_until
-from tests.notifications.conftest import MailSink
+from tests.mail_sink import MailSink
 
 WEBHOOK_SECRET = "whsec_test_secret_for_the_suite"
 

@@ -205,29 +205,6 @@ class BookingState(BaseModel):
     cancelled_at: datetime | None
 
 
-class RegistrationView(BookingState):
-    id: str
-    order_id: str
-    paid_by_buyer: bool = Field(description="one of a group: the buyer pays for everyone")
-    buyer_organisation: str
-    reference: str
-    status: Status
-    ticket_type: str
-    add_ons: list[str]
-    given_name: str
-    family_name: str
-    pronouns: str | None
-    organisation: str
-    country: str
-    email: str
-    dietary_needs: str | None
-    accessibility_needs: str | None
-    billing_address: str | None
-    billing_vat_number: str | None
-    purchase_order: str | None
-    price_lines: list[PriceLineView]
-
-
 class DeskRegistrationView(BaseModel):
     """What the registration desk sees of a delegate: who, what ticket, what state; no
     email, needs, billing or money."""
@@ -243,6 +220,21 @@ class DeskRegistrationView(BaseModel):
     organisation: str
     country: str
     checked_in_at: datetime | None
+
+
+class RegistrationView(BookingState, DeskRegistrationView):
+    """What a delegate, and an admin, see of a registration."""
+
+    order_id: str
+    paid_by_buyer: bool = Field(description="one of a group: the buyer pays for everyone")
+    buyer_organisation: str
+    email: str
+    dietary_needs: str | None
+    accessibility_needs: str | None
+    billing_address: str | None
+    billing_vat_number: str | None
+    purchase_order: str | None
+    price_lines: list[PriceLineView]
 
 
 class DeskRegistrationPage(BaseModel):

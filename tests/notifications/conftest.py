@@ -2,20 +2,15 @@
 its own process) and RabbitMQ. The stack of registration, payments and localstripe is
 test_notifications.py's; tests that stand in for payments themselves need none of it."""
 
-import email
-import email.policy
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy.orm import Session
 
 from services.notifications.models import Base
 from shared.db import MessagingBase, UnitOfWork, make_engine
-from tests.conftest import FINANCE_TOKEN, ROOT, free_port, make_config, wait_until
+from tests.conftest import FINANCE_TOKEN, make_config
+from tests.mail_sink import BOUNCING_DOMAIN, MailSink  # noqa: F401 - for the tests here
 from tests.registration.conftest import delegate
-
-BOUNCING_DOMAIN = "bounce.example.org"
 
 
 @pytest.fixture
@@ -27,42 +22,6 @@ def uow(tmp_path):
     with Session(engine, expire_on_commit=False) as session:
         yield UnitOfWork(session, "notifications.on_event", lambda: None)
     engine.dispose()
-
-
-class MailSink:
-    """The SMTP sink in its own process; it can be stopped and started again."""
-
-    def __init__(self, directory):
-        self.directory = directory
-        self.port = free_port()
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "mail-sink", "--port", str(self.port),
-             "--dir", str(self.directory), "--refuse", BOUNCING_DOMAIN],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def listening():
-            import socket
-
-            with socket.socket() as sock:
-                return sock.connect_ex(("127.0.0.1", self.port)) == 0
-
-        wait_until(listening, timeout=20, message="the mail sink")
-        return self
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(10)
-
-    def messages(self) -> list:
-        return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-                for path in sorted(self.directory.glob("*.eml"))]
-
-    def wait_for(self, count: int, timeout: float = 20) -> list:
-        return wait_until(lambda: len(found := self.messages()) >= count and found, timeout,
-                          message=f"{count} email(s)")
 
 
 @pytest.fixture

@@ -4,6 +4,14 @@ import pytest
 
 from services.registration.service import RegistrationService
 from tests.conftest import make_config
+from tests.stack import (  # noqa: F401 - fixtures of the stack, for every test here
+    localstripe_url,
+    mail,
+    payments_config,
+    stack,
+    stripe_client,
+    webhook,
+)
 
 
 def delegate(**changes) -> dict:

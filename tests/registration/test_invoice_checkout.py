@@ -6,16 +6,7 @@ Registration, payments and notifications as the money desk's tests run them."""
 import re
 
 from tests.conftest import FINANCE_TOKEN
-from tests.registration.test_money_desk import (  # noqa: F401 - fixtures
-    browse,
-    desk,
-    localstripe_url,
-    mail,
-    payments_config,
-    stack,
-    stripe_client,
-    webhook,
-)
+from tests.registration.test_money_desk import browse, desk  # noqa: F401 - fixtures
 from tests.registration.test_pages import FINANCE, GREEK, euro, price_of
 
 AS_FINANCE = {"Authorization": f"Bearer {FINANCE_TOKEN}"}

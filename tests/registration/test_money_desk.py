@@ -14,15 +14,7 @@ from tests.conftest import ADMIN_TOKEN, FINANCE_TOKEN, wait_until
 from tests.payments.camt_fixtures import statement_xml
 from tests.registration.conftest import delegate
 from tests.registration.test_pages import SCREENSHOTS, euro, run_browser
-from tests.stack import (  # noqa: F401 - fixtures
-    Stack,
-    localstripe_url,
-    mail,
-    payments_config,
-    stack,
-    stripe_client,
-    webhook,
-)
+from tests.stack import Stack
 
 FINANCE = {"Authorization": f"Bearer {FINANCE_TOKEN}"}
 BUYER = {"name": "Ingrid Solberg", "email": "invoices@vitensenteret.example",

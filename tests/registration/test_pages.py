@@ -13,13 +13,6 @@ import pytest
 
 from tests.conftest import ADMIN_TOKEN, ROOT
 from tests.registration.conftest import delegate, register
-from tests.stack import (  # noqa: F401 - fixtures
-    localstripe_url,
-    payments_config,
-    stack,
-    stripe_client,
-    webhook,
-)
 
 SCREENSHOTS = ROOT / "var" / "screenshots" / "registration"
 CARD_OK = "4242424242424242"

@@ -15,13 +15,6 @@ from tests.registration.test_pages import (
     price,
     team,
 )
-from tests.stack import (  # noqa: F401 - fixtures
-    localstripe_url,
-    payments_config,
-    stack,
-    stripe_client,
-    webhook,
-)
 
 site, browse = pages.site, pages.browse  # the pages' fixtures
 
