@@ -102,10 +102,12 @@ def _line(description: str, gross: int, rate: Decimal) -> dict:
 
 
 def _issue(uow: UnitOfWork, order: Order, kind: str, why: str, prefix: str,
-           now: datetime, lines: list[dict], **content) -> Document:
+           now: datetime, lines: list[dict], credits_number: str | None = None,
+           **content) -> Document:
     """Number, store and announce a document of ``kind`` for ``order``, issued ``why``
-    (a reason code: ``invoice_order``, ``refund``...); ``content`` is what it prints
-    beyond what every document does."""
+    (a reason code: ``invoice_order``, ``refund``...), crediting the invoice
+    ``credits_number`` if it is a credit note; ``content`` is what it prints beyond what
+    every document does."""
     data = OrderData.model_validate(order.snapshot)
     conference = data.conference
     number = domain.document_number(prefix, DOCUMENT_KINDS[kind],
@@ -114,7 +116,7 @@ def _issue(uow: UnitOfWork, order: Order, kind: str, why: str, prefix: str,
     organiser = conference.organiser
     document = Document(
         number=number, kind=kind, order_id=order.order_id, issued_at=now, reason=why,
-        amount=sum(line["gross"] for line in lines), credits=content.get("credits_number"),
+        amount=sum(line["gross"] for line in lines), credits=credits_number,
         content={
             "kind": kind, "number": number, "issued_on": issued_on.isoformat(),
             "supplied": domain.supply_dates(conference.starts_on, conference.ends_on),
@@ -126,7 +128,7 @@ def _issue(uow: UnitOfWork, order: Order, kind: str, why: str, prefix: str,
             "lines": lines, "vat_rate_percent": data.vat_rate_percent,
             "currency": data.currency, "payment_reference": None, "due_on": None,
             "bank": None, "paid_note": None, "credits": None, "reason": None,
-            **{k: v for k, v in content.items() if k != "credits_number"}})
+            **content})
     uow.session.add(document)
     uow.publish(f"{kind}_issued", {
         "order_id": order.order_id, "kind": kind, "number": number, "issued_on": issued_on,
