@@ -91,6 +91,9 @@ class Stripe:
             return intents.confirm(intent_id).status, None
         except stripe.CardError as declined:
             return "declined", declined.user_message or declined.code or "declined"
+        except stripe.InvalidRequestError:
+            # confirmed meanwhile by another try of the same order: say how that went
+            return intents.retrieve(intent_id).status, None
 
     @counted
     def method_type(self, payment_method: str) -> str:

@@ -181,9 +181,10 @@ def new_attempt(uow: UnitOfWork, stripe: Stripe, previous: Payment) -> Payment:
 
 def pay(uow: UnitOfWork, stripe: Stripe, order_id: str, payment_method: str,
         receipt_prefix: str, now: datetime) -> dict:
-    """Charge the card the buyer's page set up. A declined try leaves its intent failed;
-    the next try gets a new intent (Stripe will not confirm a declined one again
-    everywhere), so one order is never charged twice."""
+    """Charge the card (or debit the account) the buyer's page set up. A declined try
+    leaves its intent failed; the next try gets a new intent (Stripe will not confirm a
+    declined one again everywhere), so one order is never charged twice: two tries at
+    once confirm the same intent, and Stripe charges it once."""
     payment = latest_payment(uow.session, order_id, lock=True)
     if payment is None or payment.status in (PaymentStatus.PREPARING, PaymentStatus.CANCELED):
         raise Conflict("This order's payment is not ready to be paid.", "order_id",
@@ -197,10 +198,14 @@ def pay(uow: UnitOfWork, stripe: Stripe, order_id: str, payment_method: str,
         return {"status": "succeeded", "client_secret": payment.client_secret}
     if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION):
         payment = new_attempt(uow, stripe, payment)
-    payment.method_type = stripe.method_type(payment_method)
-    status, message = stripe.confirm_with(payment.payment_intent_id, payment_method)
-    uow.commit()
-    return {"status": status, "client_secret": payment.client_secret, "message": message}
+    payment_id, intent_id, secret = payment.id, payment.payment_intent_id, payment.client_secret
+    uow.commit()  # neither the row nor the connection is held while the bank answers
+    method_type = stripe.method_type(payment_method)
+    uow.session.execute(update(Payment).where(Payment.id == payment_id)
+                        .values(method_type=method_type))
+    uow.commit()  # before the charge: its webhook may come before Stripe answers here
+    status, message = stripe.confirm_with(intent_id, payment_method)
+    return {"status": status, "client_secret": secret, "message": message}
 
 
 def payments_of(uow: UnitOfWork, order_id: str) -> list[Payment]:

@@ -3,6 +3,7 @@ signed webhook -> payments -> RabbitMQ -> registration."""
 
 import io
 
+import eventlet
 import pypdf
 
 from tests.conftest import wait_until
@@ -71,3 +72,26 @@ def test_every_service_counts_for_prometheus(stack, mail, listen):
     assert "outbox_backlog" in text
     payments = stack.payments.get("/metrics").text
     assert 'stripe_calls_total{call="create_intent",outcome="ok"}' in payments
+
+
+def test_two_tries_at_once_charge_once(stack, listen):
+    """A double submit of the card form: both answers say succeeded, one charge."""
+    events = listen("payments")
+    created = register(stack.registration)
+    token = {"X-Order-Token": created["order_token"]}
+    stack.payment(created)
+    method = stack.stripe.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    answers = list(eventlet.GreenPool(2).imap(lambda _: stack.registration.post(
+        f"/api/orders/{created['order_id']}/pay", json={"payment_method": method.id},
+        headers=token), range(2)))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert {a.json()["status"] for a in answers} == {"succeeded"}
+    stack.wait_for_status(created, "confirmed")
+    eventlet.sleep(1)
+    assert len(events.of_type("payment_succeeded", created["order_id"])) == 1
+    [payment] = stack.payments.get(f"/api/admin/orders/{created['order_id']}/payments",
+                                   headers=stack.payments.as_admin()).json()["items"]
+    assert payment["amount_received"] == created["amount_due"]
+    intent = stack.stripe.v1.payment_intents.retrieve(payment["payment_intent_id"]).to_dict()
+    assert [c["status"] for c in intent["charges"]["data"]] == ["succeeded"], "one charge"
