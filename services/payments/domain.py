@@ -42,6 +42,19 @@ def prepare_delay(tries: int) -> float:
     return min(0.5 * 2 ** (tries - 1), MAX_PREPARE_DELAY)
 
 
+FIRST_CHECK_SECONDS = 25.0
+LAST_CHECK_INTERVAL = 3600.0
+
+
+def next_check_in(since_last: float | None) -> float:
+    """Seconds until Stripe is asked again about a payment the buyer has tried to pay
+    and no webhook has settled: soon at first, then twice as long each time (a SEPA
+    debit may be processing for days), at most an hour."""
+    if since_last is None:
+        return FIRST_CHECK_SECONDS
+    return min(max(2 * since_last, FIRST_CHECK_SECONDS), LAST_CHECK_INTERVAL)
+
+
 def settle(current: PaymentStatus, observed: PaymentStatus) -> PaymentStatus | None:
     """The payment's new status when Stripe reports ``observed``, or None if nothing
     changes. A success is final: a failure reported after it (events arrive in any

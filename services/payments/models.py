@@ -46,6 +46,9 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     checked_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), doc="when reconciliation last asked Stripe about it")
+    next_check_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), index=True,
+        doc="once the buyer has tried to pay: when to ask Stripe if no webhook has come")
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     amount_received: Mapped[int] = mapped_column(default=0)
     amount_refunded: Mapped[int] = mapped_column(default=0)

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 import stripe as stripe_sdk
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from services.payments import domain, invoicing, refunds
 from services.payments.domain import OPEN, PaymentStatus
@@ -201,8 +201,9 @@ def pay(uow: UnitOfWork, stripe: Stripe, order_id: str, payment_method: str,
     payment_id, intent_id, secret = payment.id, payment.payment_intent_id, payment.client_secret
     uow.commit()  # neither the row nor the connection is held while the bank answers
     method_type = stripe.method_type(payment_method)
-    uow.session.execute(update(Payment).where(Payment.id == payment_id)
-                        .values(method_type=method_type))
+    uow.session.execute(update(Payment).where(Payment.id == payment_id).values(
+        method_type=method_type,
+        next_check_at=now + timedelta(seconds=domain.next_check_in(None))))
     uow.commit()  # before the charge: its webhook may come before Stripe answers here
     status, message = stripe.confirm_with(intent_id, payment_method)
     return {"status": status, "client_secret": secret, "message": message}
@@ -320,17 +321,26 @@ def settle(uow: UnitOfWork, intent: Intent, observed: PaymentStatus, receipt_pre
 
 
 def reconcile(uow: UnitOfWork, stripe: Stripe, receipt_prefix: str, now: datetime,
-              quiet_for: timedelta, batch: int = 50) -> int:
-    """Ask Stripe about payments that have been open for ``quiet_for`` with no word from
-    it, and settle them as a webhook would have: no paid delegate stays unconfirmed."""
+              quiet_for: timedelta, batch: int = 20) -> int:
+    """Ask Stripe about open payments it has said nothing of, and settle them as a webhook
+    would have: no paid delegate stays unconfirmed. One the buyer has tried to pay is
+    asked about within ``domain.FIRST_CHECK_SECONDS``, then less and less often; one
+    nobody has tried to pay after ``quiet_for``. At most ``batch`` a run, oldest due
+    first: Stripe is never asked more than that every few seconds."""
+    recent = Payment.created_at >= now - timedelta(days=2)
     due = uow.session.scalars(
         select(Payment)
-        .where(Payment.status.in_(OPEN),
-               func.coalesce(Payment.checked_at, Payment.created_at) <= now - quiet_for,
-               Payment.created_at >= now - timedelta(days=2))
-        .order_by(Payment.created_at).limit(batch).with_for_update(skip_locked=True)
+        .where(Payment.status.in_(OPEN), recent, or_(
+            Payment.next_check_at <= now,
+            and_(Payment.next_check_at.is_(None),
+                 func.coalesce(Payment.checked_at, Payment.created_at) <= now - quiet_for)))
+        .order_by(func.coalesce(Payment.next_check_at, Payment.created_at))
+        .limit(batch).with_for_update(skip_locked=True)
     ).all()
     for payment in due:
+        if payment.next_check_at is not None:
+            since = (now - payment.checked_at).total_seconds() if payment.checked_at else None
+            payment.next_check_at = now + timedelta(seconds=domain.next_check_in(since))
         payment.checked_at = now
         intent = stripe.retrieve_intent(payment.payment_intent_id)
         settle(uow, intent, domain.observed_status(intent.status, intent.error is not None),

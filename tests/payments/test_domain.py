@@ -5,6 +5,7 @@ import pytest
 from services.payments.domain import (
     PaymentStatus,
     RefundRefused,
+    next_check_in,
     observed_status,
     receipt_number,
     refund_amount,
@@ -68,3 +69,9 @@ def test_stripe_is_asked_again_soon_and_never_less_often_than_every_5_seconds():
 
     assert [prepare_delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 4.0, 5.0]
     assert prepare_delay(50) == 5.0
+
+
+def test_a_tried_payment_is_checked_soon_then_less_and_less_often():
+    assert next_check_in(None) == 25
+    assert [next_check_in(s) for s in (25, 50, 1000, 3000)] == [50, 100, 2000, 3600]
+    assert next_check_in(1) == 25

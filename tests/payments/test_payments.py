@@ -168,6 +168,30 @@ class TestWebhooks:
         stack.wait_for_status(created, "confirmed", timeout=20)
 
 
+@pytest.fixture
+def quiet_payments_wait_long(payments_config):
+    """Payments nobody has tried to pay are asked about only after 10 minutes."""
+    payments_config["RECONCILE_AFTER_SECONDS"] = 600
+
+
+@pytest.mark.lost_webhooks
+def test_a_payment_tried_without_a_webhook_is_settled_within_30_s(
+        quiet_payments_wait_long, stack, listen):
+    events = listen("payments")
+    created = register(stack.registration)
+    stack.payment(created)
+    method = stack.stripe.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    paid = stack.registration.post(f"/api/orders/{created['order_id']}/pay",
+                                   json={"payment_method": method.id},
+                                   headers={"X-Order-Token": created["order_token"]})
+    assert paid.json()["status"] == "succeeded"
+    started = time.monotonic()
+    events.wait_for("payment_succeeded", created["order_id"], timeout=40)
+    assert time.monotonic() - started < 35
+    stack.wait_for_status(created, "confirmed")
+
+
 class TestAfterTheHold:
     @pytest.mark.catalog(**SHORT_HOLDS)
     def test_an_expired_order_can_no_longer_be_paid(self, stack, listen):
