@@ -134,6 +134,17 @@ def parse_json_body(request, model: type[BaseModel]) -> BaseModel:
     return validate(model, data)
 
 
+def require_private_token(request, header: str, id_: str, is_token, secret_key: str) -> None:
+    """A delegate's or buyer's private token in ``header`` that opens ``id_``
+    (``shared.auth.is_registration_token`` or ``is_order_token``): 401 without one,
+    403 with another."""
+    token = request.headers.get(header)
+    if not token:
+        raise Unauthorized(f"The booking's token is needed in {header}.", header)
+    if not is_token(secret_key, id_, token):
+        raise Forbidden("This token does not open this booking.", header)
+
+
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 

@@ -195,3 +195,9 @@ def latest_payment(session: Session, order_id: str, lock: bool = False) -> Payme
     query = (select(Payment).where(Payment.order_id == order_id)
              .order_by(Payment.attempt.desc()).limit(1))
     return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def payments_of(session: Session, order_id: str) -> list[Payment]:
+    """An order's payments, one per attempt, oldest first."""
+    return list(session.scalars(select(Payment).where(Payment.order_id == order_id)
+                                .order_by(Payment.attempt)))

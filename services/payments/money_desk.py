@@ -3,11 +3,7 @@ record a bank transfer, import the bank's statement, decide about transfers nobo
 could match. A part of ``PaymentsService`` (its entrypoints), kept apart to be read
 apart. ``ADMIN_TOKEN`` and ``FINANCE_TOKEN`` may do all of it."""
 
-from sqlalchemy import select
-
 from services.payments import operations, transfers
-from services.payments.domain import PaymentStatus
-from services.payments.models import Order, StripeEvent
 from services.payments.schemas import (
     AssignRequest,
     DismissRequest,
@@ -23,7 +19,6 @@ from services.payments.schemas import (
 )
 from shared.auth import MONEY
 from shared.db import utcnow
-from shared.errors import NotFound
 from shared.http import http, idempotency_key, read_body
 
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024  # a year of a conference's transfers is far less
@@ -37,24 +32,12 @@ class MoneyDesk:
                   "transfers and documents",
           responses={200: ("The order's money", OrderMoney)})
     def order_money(self, request, order_id):
-        order = self.db.session.get(Order, order_id)
-        payments = operations.payments_of(self.db, order_id)
-        if order is None and not payments:
-            raise NotFound("Payments knows no order with this id.", "order_id")
-        listed = transfers.listed(self.db, order_id)
-        received = order.amount_received if order else 0
-        by_card = sum(p.amount_received for p in payments
-                      if p.status == PaymentStatus.SUCCEEDED)
-        due = order.amount_due if order else payments[-1].amount
+        money = transfers.money_of(self.db, order_id)
         return OrderMoney(
-            order_id=order_id, payment_method=order.payment_method if order else "card",
-            amount_due=due, amount_received=by_card + received,
-            amount_refunded=sum(p.amount_refunded for p in payments)
-            - sum(t.amount for t in listed if t.source == "refund"),
-            outstanding=due - by_card - received,
-            payment_reference=order.payment_reference if order else None,
-            payments=[PaymentView.model_validate(p, from_attributes=True) for p in payments],
-            transfers=[TransferView.model_validate(t) for t in listed],
+            **{k: v for k, v in money.items() if k not in ("payments", "transfers")},
+            payments=[PaymentView.model_validate(p, from_attributes=True)
+                      for p in money["payments"]],
+            transfers=[TransferView.model_validate(t) for t in money["transfers"]],
             documents=self.document_views(order_id))
 
     @http("POST", "/api/admin/orders/<string:order_id>/transfers", body=TransferRequest,
@@ -106,6 +89,4 @@ class MoneyDesk:
           responses={200: ("Flagged events", FlaggedEvents)})
     def flagged_events(self, request):
         return FlaggedEvents(items=[FlaggedEvent.model_validate(e, from_attributes=True)
-                                    for e in self.db.session.scalars(
-                                        select(StripeEvent).where(StripeEvent.problem.is_not(None))
-                                        .order_by(StripeEvent.received_at.desc()).limit(200))])
+                                    for e in operations.flagged_events(self.db)])

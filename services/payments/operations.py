@@ -209,11 +209,6 @@ def pay(uow: UnitOfWork, stripe: Stripe, order_id: str, payment_method: str,
     return {"status": status, "client_secret": secret, "message": message}
 
 
-def payments_of(uow: UnitOfWork, order_id: str) -> list[Payment]:
-    return list(uow.session.scalars(select(Payment).where(
-        Payment.order_id == order_id).order_by(Payment.attempt)))
-
-
 INTENT_EVENTS = {"payment_intent.succeeded": PaymentStatus.SUCCEEDED,
                  "payment_intent.payment_failed": PaymentStatus.FAILED}
 
@@ -253,6 +248,12 @@ def handle_webhook(uow: UnitOfWork, stripe: Stripe, payload: bytes, signature: s
 def _by(method_type: str | None) -> str:
     words = domain.paid_by(method_type)
     return f" by {words}" if words else " online"
+
+
+def flagged_events(uow: UnitOfWork, limit: int = 200) -> list[StripeEvent]:
+    """Stripe's events settled with a problem an organiser should look at, newest first."""
+    return list(uow.session.scalars(select(StripeEvent).where(StripeEvent.problem.is_not(None))
+                                    .order_by(StripeEvent.received_at.desc()).limit(limit)))
 
 
 def unexpected_amount(uow: UnitOfWork, intent: Intent) -> str | None:

@@ -90,7 +90,7 @@ def _refund_transfers(uow: UnitOfWork, order_id: str, amount: int | None, reason
         select(Transfer).where(Transfer.idempotency_key == idempotency_key)).first()
     if done:
         return _same_refund(uow, done.id, -done.amount, amount)
-    owed = -sum(t.amount for t in transfers.listed(uow, order_id) if t.source == "refund")
+    owed = transfers.owed_back(uow, order_id)
     amount = _refundable(amount, order.amount_received, owed)
     transfer = transfers.owe_back(uow, order, amount, reason, now)
     transfer.idempotency_key = idempotency_key
@@ -128,8 +128,7 @@ def refund_owed(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int,
     if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
         left = payment.amount_received - payment.amount_refunded
     elif order is not None and order.amount_received > 0:
-        left = order.amount_received - -sum(
-            t.amount for t in transfers.listed(uow, order_id) if t.source == "refund")
+        left = order.amount_received - transfers.owed_back(uow, order_id)
     else:
         if amount > 0:
             log.warning("order %s is owed a refund but has no payment", order_id)

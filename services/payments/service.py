@@ -11,15 +11,15 @@ from werkzeug.wrappers import Response
 from services.payments import invoicing, operations, refunds
 from services.payments.documents import render_document
 from services.payments.gateway import StripeGateway
-from services.payments.models import Base, seed
+from services.payments.models import Base, payments_of, seed
 from services.payments.money_desk import MoneyDesk
 from services.payments.receipts import render_receipt
 from services.payments.schemas import DocumentView, PaymentList, PaymentView, RefundRequest
 from shared.auth import MONEY, is_order_token, role_for_bearer
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.errors import Forbidden, Unauthorized
-from shared.http import HttpService, http, idempotency_key, read_body
+from shared.errors import Forbidden
+from shared.http import HttpService, http, idempotency_key, read_body, require_private_token
 from shared.rendering import off_hub
 from shared.rpc import rpc
 
@@ -114,11 +114,8 @@ class PaymentsService(HttpService, MoneyDesk):
             if role_for_bearer(request.headers["Authorization"], self.config) not in MONEY:
                 raise Forbidden("This token may not see documents.")
             return
-        token = request.headers.get(TOKEN_HEADER)
-        if not token:
-            raise Unauthorized(f"The order's token is needed in {TOKEN_HEADER}.", TOKEN_HEADER)
-        if not is_order_token(self.config["SECRET_KEY"], order_id, token):
-            raise Forbidden("This token does not open this order.", TOKEN_HEADER)
+        require_private_token(request, TOKEN_HEADER, order_id, is_order_token,
+                              self.config["SECRET_KEY"])
 
     def document_views(self, order_id: str) -> list[DocumentView]:
         return [DocumentView(**d, url=f"/api/orders/{order_id}/documents/{d['number']}.pdf")
@@ -166,7 +163,7 @@ class PaymentsService(HttpService, MoneyDesk):
           responses={200: ("Payments, oldest first", PaymentList)})
     def list_payments(self, request, order_id):
         return PaymentList(items=[PaymentView.model_validate(p, from_attributes=True)
-                                  for p in operations.payments_of(self.db, order_id)])
+                                  for p in payments_of(self.db.session, order_id)])
 
     @http("GET", "/api/orders/<string:order_id>/receipt.pdf",
           summary=f"The receipt of a paid order, as PDF ({TOKEN_HEADER})")

@@ -8,11 +8,12 @@ import contextlib
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.payments import camt, domain, invoicing, rf
-from services.payments.models import Order, Transfer, next_receipt_sequence
+from services.payments.domain import PaymentStatus
+from services.payments.models import Order, Transfer, next_receipt_sequence, payments_of
 from shared.db import UnitOfWork, is_unique_violation
 from shared.errors import Conflict, Invalid, NotFound
 
@@ -96,9 +97,10 @@ def import_statement(uow: UnitOfWork, xml: bytes, prefix: str, now: datetime) ->
             outcome["already_imported"] += 1
             continue
         structured = rf.compact(entry.structured_reference or "") or None
-        order_id = entry.currency == "EUR" and domain.order_of_transfer(
-            structured, rf.references_in(f"{structured or ''} {entry.remittance_text}",
-                                         orders), orders) or None
+        order_id = None
+        if entry.currency == "EUR":  # the orders' currency; any other waits for a person
+            order_id = domain.order_of_transfer(structured, rf.references_in(
+                f"{structured or ''} {entry.remittance_text}", orders), orders)
         transfer = Transfer(
             id=str(uuid.uuid4()), order_id=order_id,
             status="matched" if order_id else "unmatched", amount=entry.amount,
@@ -153,19 +155,43 @@ def _unmatched(uow: UnitOfWork, transfer_id: str) -> Transfer:
 
 
 def owe_back(uow: UnitOfWork, order: Order, amount: int, reason: str, now: datetime
-             ) -> Transfer | None:
-    """A refund of transfer-paid money: the organiser pays it back by transfer. Recorded
-    as a negative transfer ``refund_due`` (never more than was received)."""
-    owed = -sum(t.amount for t in listed(uow, order.order_id) if t.source == "refund")
-    amount = min(amount, order.amount_received - owed)
-    if amount <= 0:
-        return None
+             ) -> Transfer:
+    """A refund of transfer-paid money (``amount`` checked by the caller against what is
+    left): the organiser pays it back by transfer. Recorded as a negative transfer
+    ``refund_due``."""
     transfer = Transfer(id=str(uuid.uuid4()), order_id=order.order_id, status="refund_due",
                         amount=-amount, currency=order.currency,
                         received_on=now.date(), reference=reason, payer=None,
                         source="refund")
     uow.session.add(transfer)
     return transfer
+
+
+def owed_back(uow: UnitOfWork, order_id: str) -> int:
+    """Cents of an order's transfers refunded so far (owed back by transfer)."""
+    return -uow.session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0)).where(
+        Transfer.order_id == order_id, Transfer.source == "refund"))
+
+
+def money_of(uow: UnitOfWork, order_id: str) -> dict:
+    """Everything payments holds of an order's money: due, received (card and
+    transfers), refunded, outstanding (negative when paid over), and its payments and
+    transfers."""
+    order = uow.session.get(Order, order_id)
+    payments = payments_of(uow.session, order_id)
+    if order is None and not payments:
+        raise NotFound("Payments knows no order with this id.", "order_id")
+    by_card = sum(p.amount_received for p in payments if p.status == PaymentStatus.SUCCEEDED)
+    by_transfer = order.amount_received if order else 0
+    due = order.amount_due if order else payments[-1].amount
+    return {
+        "order_id": order_id, "payment_method": order.payment_method if order else "card",
+        "amount_due": due, "amount_received": by_card + by_transfer,
+        "amount_refunded": sum(p.amount_refunded for p in payments)
+        + owed_back(uow, order_id),
+        "outstanding": due - by_card - by_transfer,
+        "payment_reference": order.payment_reference if order else None,
+        "payments": payments, "transfers": listed(uow, order_id)}
 
 
 def listed(uow: UnitOfWork, order_id: str | None = None, status: str | None = None

@@ -38,8 +38,14 @@ from shared.auth import (
 from shared.config import payment_methods
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.errors import Forbidden, NotFound, Unauthorized
-from shared.http import HttpService, http, idempotency_key, json_response
+from shared.errors import Forbidden, NotFound
+from shared.http import (
+    HttpService,
+    http,
+    idempotency_key,
+    json_response,
+    require_private_token,
+)
 from shared.rpc import ask
 
 HOLD_SWEEP_SECONDS = 2
@@ -76,11 +82,7 @@ class RegistrationService(HttpService, OrganiserApi):
         return ask(call, *args, service="Payments")
 
     def token_for(self, request, header: str, id_: str, is_token) -> None:
-        token = request.headers.get(header)
-        if not token:
-            raise Unauthorized(f"The booking's token is needed in {header}.", header)
-        if not is_token(self.config["SECRET_KEY"], id_, token):
-            raise Forbidden("This token does not open this booking.", header)
+        require_private_token(request, header, id_, is_token, self.config["SECRET_KEY"])
 
     def delegate_registration(self, request, registration_id: str) -> Registration:
         registration = find(self.db, Registration, registration_id)
