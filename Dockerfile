@@ -8,11 +8,18 @@ ENV PYTHONUNBUFFERED=1 \
 
 RUN useradd --create-home --uid 10001 --user-group conference
 
+# Noto for every script on badges and documents (Noto CJK is made TrueType below)
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-core fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY shared/ ./shared/
 COPY services/ ./services/
+ENV FONTS_DIR=/usr/local/share/fonts/ecsite-conference
 RUN pip install --no-cache-dir . \
+    && conference fonts \
     && rm -rf build *.egg-info \
     && mkdir -p /app/var \
     && chown conference:conference /app/var

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint bench local-services system-packages clean
+.PHONY: install fonts run test lint bench local-services system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,23 +15,27 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Noto CJK made TrueType for reportlab, once per machine (about two minutes the first time)
+fonts: install system-packages
+	$(BIN)/conference fonts
+
 local-services:
 	@bash scripts/local-services.sh
 
 system-packages:
 	@bash scripts/system-packages.sh
 
-run: install local-services
+run: install local-services fonts
 	$(BIN)/conference dev
 
-test: install local-services system-packages
+test: install local-services system-packages fonts
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 
-bench: install local-services
+bench: install local-services fonts
 	@for benchmark in bench/*.py; do $(BIN)/python $$benchmark || exit 1; done
 
 clean:

@@ -8,6 +8,7 @@
     conference dead-letters [--replay]          what failed for good; send it round again
     conference pay pi_... [--card 4242...]      pay with a test card, as Stripe.js would
     conference mail-sink [--port 8025]          an SMTP server keeping mail in var/mail/
+    conference fonts                            make the fonts every script needs (once)
 
 This module is the only place that knows every service; the services
 themselves know each other only through events and RPC.
@@ -65,6 +66,7 @@ def run_service(name: str, port: int | None) -> None:
     from nameko.runners import ServiceRunner
 
     from shared.config import service_config, unsafe_secrets
+    from shared.typesetting import fonts
 
     config = service_config(name, port=port)
     logging.config.dictConfig(config["LOGGING"])
@@ -73,6 +75,9 @@ def run_service(name: str, port: int | None) -> None:
         raise SystemExit(f"{name} will not start with local or placeholder values of "
                          f"{', '.join(unsafe)}: set them (at least 16 random characters), or "
                          "ALLOW_LOCAL_SECRETS=1 on a machine of your own (make run does)")
+    if missing_fonts := fonts.missing_files():
+        raise SystemExit(f"{name} will not start without its fonts: "
+                         f"{', '.join(map(str, missing_fonts))} (run: conference fonts)")
     declare_all_queues(config["AMQP_URI"])
     runner = ServiceRunner(config)
     runner.add_service(service_class(name))
@@ -221,6 +226,15 @@ def run_mail_sink(port: int, directory: str, refused_domains: list[str]) -> None
         controller.stop()
 
 
+def make_fonts() -> None:
+    from shared.typesetting import fonts
+
+    fonts.prepare()
+    if missing := fonts.missing_files():
+        raise SystemExit("missing fonts: " + ", ".join(map(str, missing))
+                         + " (install Debian's fonts-noto-core and fonts-noto-cjk)")
+
+
 def run_everything() -> None:
     """All services on the local RabbitMQ, each its own process, with localstripe,
     until Ctrl-C."""
@@ -290,6 +304,7 @@ def main(argv=None) -> None:
     pay = commands.add_parser("pay", help="pay a PaymentIntent with a test card (localstripe)")
     pay.add_argument("payment_intent_id")
     pay.add_argument("--card", default="ok", help="ok, declined, 3ds, or a card number")
+    commands.add_parser("fonts", help="make the fonts every script needs (once per machine)")
     dead = commands.add_parser("dead-letters", help="count, or replay, dead-lettered events")
     dead.add_argument("--replay", action="store_true", help="send them to their handler again")
     args = parser.parse_args(argv)
@@ -300,6 +315,8 @@ def main(argv=None) -> None:
         run_everything()
     elif args.command == "catalog":
         load_catalog(args.path)
+    elif args.command == "fonts":
+        make_fonts()
     elif args.command == "localstripe":
         run_localstripe(args.port)
     elif args.command == "mail-sink":

@@ -1,82 +1,39 @@
 """Conference badges as print-ready PDFs.
 
 A pure module: :func:`render_badges` takes :class:`BadgeData` and returns PDF bytes. It
-talks to no database and no message bus; the only I/O is reading the font files once per
-process. Roboto (Latin Extended, Greek, Cyrillic) is embedded for all text, with Source
-Sans Pro for the few characters Roboto lacks; characters neither has are reported.
+talks to no database and no message bus; the only I/O is reading the layout and the fonts
+once per process. What a badge shows, where and in which colours, and how badges sit on
+paper ("a6": one per page for the desk printer; "a4": sheets of four with cut marks) is
+data, in ``layout.yaml``. Text in every script goes through :mod:`shared.typesetting`
+(Noto, shaped, right to left where it should be); characters no font has are reported.
 
-Layouts: "a6" is one A6 badge per page (the desk printer); "a4" is A4 sheets of four A6
-badges (2 x 2) with cut marks at the page edges.
-
-The QR code is drawn as vector rectangles, one per horizontal run of dark modules. Its
-mask pattern is fixed: segno's search for the best of the eight masks costs about 3 ms
-per code in pure Python, more than the rest of the badge; payloads are signed tokens
-(high entropy), for which every mask scores about the same.
+The QR code is encoded by zxing-cpp (C++: about a third of the time segno takes in pure
+Python, best mask included) and drawn as vector rectangles, one per horizontal run of dark
+modules.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import groupby
+from pathlib import Path
 
-import font_roboto
-import font_source_sans_pro
 import pycountry
-import segno
+import yaml
+import zxingcpp
 from reportlab.lib.colors import Color, HexColor, black, white
-from reportlab.lib.pagesizes import A4, A6
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.pathobject import PDFPathObject
 
-ROLES = ("delegate", "speaker", "exhibitor", "staff", "press", "volunteer")
-ROLE_COLOURS: dict[str, str] = {
-    "delegate": "#1d4f91",  # blue
-    "speaker": "#b01e2f",  # red
-    "exhibitor": "#0b6e4f",  # green
-    "staff": "#2b2b2b",  # charcoal
-    "press": "#6b2c91",  # purple
-    "volunteer": "#a34a00",  # burnt orange
-}
-LAYOUTS = ("a6", "a4")
+from shared import typesetting
+from shared.typesetting.fonts import REGULAR
 
-FONT_REGULAR = "Roboto"
-FONT_BOLD = "Roboto-Bold"
-FALLBACK_REGULAR = "SourceSansPro"
-FALLBACK_BOLD = "SourceSansPro-Bold"
-_FONT_FILES = {
-    FONT_REGULAR: (font_roboto, "Roboto-Regular.ttf"),
-    FONT_BOLD: (font_roboto, "Roboto-Bold.ttf"),
-    FALLBACK_REGULAR: (font_source_sans_pro, "SourceSansPro-Regular.ttf"),
-    FALLBACK_BOLD: (font_source_sans_pro, "SourceSansPro-Bold.ttf"),
-}
+LAYOUT_FILE = Path(__file__).with_name("layout.yaml")
+NAME_ORDERS = ("given_first", "family_first")
 
-BADGE_WIDTH, BADGE_HEIGHT = A6  # 105 x 148 mm
-MARGIN = 7 * mm  # clear of the cut marks and of most printers' unprintable edge
-CONTENT_WIDTH = BADGE_WIDTH - 2 * MARGIN
-BAND_HEIGHT = 16 * mm
-QR_SIZE = 30 * mm  # the symbol, without its quiet zone
-QR_QUIET_MODULES = 4
-QR_MASK = 2  # the lowest mean penalty over random tokens of the ticket length
-CUT_MARK_LENGTH = 5 * mm
-
-NAME_SIZE, NAME_MIN_SIZE = 28, 14
-PRONOUNS_SIZE, PRONOUNS_MIN_SIZE = 13, 8
-ORGANISATION_SIZE, ORGANISATION_MIN_SIZE = 14, 11
-COUNTRY_SIZE, COUNTRY_MIN_SIZE = 12, 8
-ROLE_SIZE = 22
-LEADING = 1.15
-CAP_HEIGHT = 0.711  # Roboto's, in em
-DESCENT = 0.25  # room under the baseline in a line, in em (Roboto's descender is 0.21)
-
-_INK = HexColor("#1a1a1a")
-_MUTED = HexColor("#4d4d4d")
 _COUNTRY_NAMES = {  # where pycountry has no name, or only an inverted one ("Palestine, State of")
     "XK": "Kosovo",  # a user-assigned code, not in ISO 3166-1
     "CD": "Democratic Republic of the Congo",
@@ -97,6 +54,7 @@ class BadgeData:
     country: str  # ISO 3166-1 alpha-2
     role: str  # one of ROLES
     qr_payload: str  # the signed token, exactly as scanned
+    name_order: str = "given_first"  # one of NAME_ORDERS
 
 
 @dataclass(frozen=True)
@@ -105,61 +63,114 @@ class Rendered:
     missing_glyphs: dict[str, str]  # registration_id -> characters no embedded font has
 
 
+# --- the layout, from layout.yaml ---------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class _Style:
-    """A primary font, its fallback, and the characters each has."""
-
-    primary: str
-    fallback: str
-    primary_chars: frozenset[int]
-    fallback_chars: frozenset[int]
-
-
-def _register_font(name: str) -> frozenset[int]:
-    """Register one embedded TrueType font (once per process); return the characters it has."""
-    if name not in pdfmetrics.getRegisteredFontNames():
-        package, filename = _FONT_FILES[name]
-        path = os.path.join(os.path.dirname(package.__file__), "files", filename)
-        pdfmetrics.registerFont(TTFont(name, path))
-    return frozenset(pdfmetrics.getFont(name).face.charToGlyph)
+class TextStyle:
+    size: float
+    min_size: float
+    lines: int
+    colour: Color
+    bold: bool
 
 
-def _style(primary: str, fallback: str) -> _Style:
-    return _Style(primary, fallback, _register_font(primary), _register_font(fallback))
+@dataclass(frozen=True)
+class Role:
+    colour: Color
+    label: str
 
 
-REGULAR = _style(FONT_REGULAR, FALLBACK_REGULAR)
-BOLD = _style(FONT_BOLD, FALLBACK_BOLD)
+@dataclass(frozen=True)
+class Sheet:
+    width: float  # points
+    height: float
+    columns: int
+    rows: int
+    cut_marks: float  # length of the marks at the page edges; 0 for none
+
+
+@dataclass(frozen=True)
+class Layout:
+    event_name: str
+    logo: Path | None
+    roles: dict[str, Role]
+    sheets: dict[str, Sheet]
+    width: float
+    height: float
+    margin: float
+    leading: float
+    descent: float
+    cap_height: float
+    event: TextStyle
+    event_gap: float
+    logo_height: float
+    band_height: float
+    band_radius: float
+    band_size: float
+    band_fill: float
+    band_text: Color
+    name: TextStyle
+    pronouns: TextStyle
+    organisation: TextStyle
+    country: TextStyle
+    gap: float
+    qr_size: float
+    qr_quiet_modules: int
+    qr_gap: float
+    ink: Color
+
+    @property
+    def content_width(self) -> float:
+        return self.width - 2 * self.margin
+
+
+def load_layout(path: Path = LAYOUT_FILE) -> Layout:
+    data = yaml.safe_load(path.read_text())
+    colours = {name: HexColor(value) for name, value in data["colours"].items()}
+    badge = data["badge"]
+
+    def style(key: str) -> TextStyle:
+        spec = badge[key]
+        return TextStyle(spec["size"], spec.get("min_size", spec["size"]), spec.get("lines", 1),
+                         colours[spec.get("colour", "ink")], spec.get("bold", False))
+
+    return Layout(
+        event_name=data.get("event_name") or "",
+        logo=path.with_name(data["logo"]) if data.get("logo") else None,
+        roles={name: Role(HexColor(role["colour"]), role["label"])
+               for name, role in data["roles"].items()},
+        sheets={name: Sheet(sheet["page"][0] * mm, sheet["page"][1] * mm, sheet["columns"],
+                            sheet["rows"], sheet["cut_marks"] * mm)
+                for name, sheet in data["sheets"].items()},
+        width=badge["width"] * mm, height=badge["height"] * mm, margin=badge["margin"] * mm,
+        leading=badge["leading"], descent=badge["descent"], cap_height=badge["cap_height"],
+        event=style("event"), event_gap=badge["event"]["gap"] * mm,
+        logo_height=badge["logo_height"] * mm,
+        band_height=badge["band"]["height"] * mm, band_radius=badge["band"]["radius"] * mm,
+        band_size=badge["band"]["size"], band_fill=badge["band"]["fill"],
+        band_text=colours["band_text"],
+        name=style("name"), pronouns=style("pronouns"), organisation=style("organisation"),
+        country=style("country"), gap=badge["gap"] * mm,
+        qr_size=badge["qr"]["size"] * mm, qr_quiet_modules=badge["qr"]["quiet_modules"],
+        qr_gap=badge["qr"]["gap"] * mm, ink=colours["ink"],
+    )
+
+
+LAYOUT = load_layout()
+ROLES = tuple(LAYOUT.roles)
+LAYOUTS = tuple(LAYOUT.sheets)
 
 
 # --- text ------------------------------------------------------------------------------
 
 
-def _runs(text: str, style: _Style) -> list[tuple[str, str]]:
-    """Split text into (font name, characters) runs, each drawn with a font that has them."""
-
-    def font_of(char: str) -> str:
-        code = ord(char)
-        if code in style.primary_chars or code not in style.fallback_chars:
-            return style.primary
-        return style.fallback
-
-    return [(font, "".join(chars)) for font, chars in groupby(text, key=font_of)]
-
-
-def _missing(text: str, style: _Style) -> set[str]:
-    """The characters neither font of the style has."""
-    return {
-        c for c in text if ord(c) not in style.primary_chars and ord(c) not in style.fallback_chars
-    }
-
-
-def _width(text: str, style: _Style) -> float:
+def _width(text: str, bold: bool) -> float:
     """Width of text at 1 pt."""
-    return sum(pdfmetrics.stringWidth(run, font, 1) for font, run in _runs(text, style))
+    return typesetting.layout(text, bold).width
 
 
-def _two_lines(text: str, style: _Style) -> list[str]:
+def _two_lines(text: str, bold: bool) -> list[str]:
     """Break text at the space (or after the hyphen) that makes the wider line narrowest."""
     breaks = [(i, i + 1) for i, c in enumerate(text) if c == " "]
     breaks += [(i + 1, i + 1) for i, c in enumerate(text[:-1]) if c == "-"]
@@ -167,46 +178,37 @@ def _two_lines(text: str, style: _Style) -> list[str]:
     candidates = [(a, b) for a, b in candidates if a and b]
     if not candidates:
         return [text]
-    return list(min(candidates, key=lambda ab: max(_width(ab[0], style), _width(ab[1], style))))
-
-
-def _fit(
-    text: str, style: _Style, size: float, min_size: float, max_lines: int = 2
-) -> tuple[float, list[str]]:
-    """Font size and lines for text in the content width.
-
-    Shrinks from ``size`` down to ``min_size`` on one line; then, if allowed, wraps onto two
-    lines as large as they fit (up to ``size``); below ``min_size`` only if nothing else fits.
-    """
-    if not text:
-        return size, []
-    single = min(size, CONTENT_WIDTH / (_width(text, style) or 1))
-    if single >= min_size or max_lines == 1:
-        return single, [text]
-    lines = _two_lines(text, style)
-    widest = max(_width(line, style) for line in lines)
-    return min(size, CONTENT_WIDTH / widest), lines
+    return list(min(candidates, key=lambda ab: max(_width(ab[0], bold), _width(ab[1], bold))))
 
 
 @dataclass(frozen=True)
 class _Block:
-    """Centred lines of text in one style, size and colour."""
+    """Centred lines of text in one weight, size and colour."""
 
     lines: list[str]
-    style: _Style
+    bold: bool
     size: float
     colour: Color
 
-    @property
-    def height(self) -> float:
-        return len(self.lines) * self.size * LEADING
+    def height(self, leading: float) -> float:
+        return len(self.lines) * self.size * leading
 
 
-def _block(
-    text: str, style: _Style, size: float, min_size: float, colour: Color, max_lines: int = 2
-) -> _Block:
-    fitted, lines = _fit(text, style, size, min_size, max_lines)
-    return _Block(lines, style, fitted, colour)
+def _block(text: str, style: TextStyle, width: float, size: float | None = None,
+           min_size: float | None = None) -> _Block:
+    """Text in ``width``: shrunk from ``size`` down to ``min_size`` on one line; then, if
+    the style allows two lines, wrapped onto them as large as they fit (up to ``size``);
+    below ``min_size`` only if nothing else fits."""
+    size = style.size if size is None else size
+    min_size = style.min_size if min_size is None else min_size
+    if not text:
+        return _Block([], style.bold, size, style.colour)
+    single = min(size, width / (_width(text, style.bold) or 1))
+    if single >= min_size or style.lines == 1:
+        return _Block([text], style.bold, single, style.colour)
+    lines = _two_lines(text, style.bold)
+    widest = max(_width(line, style.bold) for line in lines)
+    return _Block(lines, style.bold, min(size, width / widest), style.colour)
 
 
 def _country_name(code: str) -> str:
@@ -227,175 +229,195 @@ def _clean(text: str | None) -> str:
 # --- drawing ---------------------------------------------------------------------------
 
 
-def _draw_line(
-    canvas: Canvas, text: str, style: _Style, size: float, centre_x: float, y: float
-) -> None:
-    """Draw one line centred on centre_x, run by run, each in the font that has it."""
-    runs = [
-        (font, run, pdfmetrics.stringWidth(run, font, size)) for font, run in _runs(text, style)
-    ]
-    x = centre_x - sum(width for *_, width in runs) / 2
-    for font, run, width in runs:
-        canvas.setFont(font, size)
-        canvas.drawString(x, y, run)
-        x += width
+def _draw_centred(canvas: Canvas, text: str, bold: bool, size: float, centre_x: float,
+                  baseline: float) -> str:
+    """Draw one line centred on centre_x; return the characters no font has."""
+    line = typesetting.layout(text, bold)
+    typesetting.draw(canvas, line, size, centre_x - line.width_at(size) / 2, baseline)
+    return line.missing
 
 
-def _draw_block(canvas: Canvas, block: _Block, centre_x: float, top: float) -> float:
+def _draw_block(canvas: Canvas, block: _Block, centre_x: float, top: float,
+                missing: set[str]) -> float:
     """Draw the block's lines from ``top`` downwards; return the y below the block."""
     canvas.setFillColor(block.colour)
-    line_height = block.size * LEADING
+    line_height = block.size * LAYOUT.leading
     for line in block.lines:
         top -= line_height
-        _draw_line(canvas, line, block.style, block.size, centre_x, top + block.size * DESCENT)
+        baseline = top + block.size * LAYOUT.descent
+        missing.update(_draw_centred(canvas, line, block.bold, block.size, centre_x, baseline))
     return top
 
 
 def _qr_runs(payload: str) -> tuple[int, list[tuple[int, int, int]]]:
     """The symbol's width in modules, and (row from the top, first column, length) of every
     horizontal run of dark modules."""
-    matrix = segno.make(payload, error="m", micro=False, mask=QR_MASK).matrix
+    symbol = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    image = symbol.to_image(add_quiet_zones=False)  # one byte a module: 0 dark, 255 light
+    modules = image.shape[1]
+    pixels = memoryview(image).tobytes()
     runs = []
-    for row_index, row in enumerate(matrix):
-        start = row.find(1)
+    for row_index in range(image.shape[0]):
+        row = pixels[row_index * modules:(row_index + 1) * modules]
+        start = row.find(0)
         while start != -1:
-            end = row.find(0, start)
+            end = row.find(255, start)
             if end == -1:
-                end = len(row)
+                end = modules
             runs.append((row_index, start, end - start))
-            start = row.find(1, end)
-    return len(matrix), runs
+            start = row.find(0, end)
+    return modules, runs
 
 
 def _draw_qr(canvas: Canvas, payload: str, x: float, y: float) -> None:
-    """Draw the QR code (QR_SIZE wide, plus its quiet zone) with its lower left corner at x, y.
+    """Draw the QR code (the layout's size, plus its quiet zone) with its lower left corner
+    at x, y.
 
     The runs become one path in module units. Its operators are written directly: with
     ``path.rect()`` reportlab's float formatting of ~350 rectangles a code took about half
     the time of a 1,200 badge print.
     """
     modules, runs = _qr_runs(payload)
-    module = QR_SIZE / modules
-    quiet = QR_QUIET_MODULES * module
+    size = LAYOUT.qr_size
+    module = size / modules
+    quiet = LAYOUT.qr_quiet_modules * module
     canvas.setFillColor(white)
-    canvas.rect(x - quiet, y - quiet, QR_SIZE + 2 * quiet, QR_SIZE + 2 * quiet, stroke=0, fill=1)
+    canvas.rect(x - quiet, y - quiet, size + 2 * quiet, size + 2 * quiet, stroke=0, fill=1)
     canvas.saveState()
     canvas.translate(x, y)
     canvas.scale(module, module)
     top = modules - 1
     path = PDFPathObject([f"{start} {top - row} {length} 1 re" for row, start, length in runs])
-    canvas.setFillColor(_INK)
+    canvas.setFillColor(LAYOUT.ink)
     canvas.drawPath(path, stroke=0, fill=1)
     canvas.restoreState()
+
+
+def _draw_header(canvas: Canvas, x0: float, top: float, centre: float) -> float:
+    """The event's name and logo above the band; return the y below them."""
+    if not (LAYOUT.event_name or LAYOUT.logo):
+        return top
+    height = LAYOUT.event.size * LAYOUT.leading
+    if LAYOUT.logo:
+        height = max(height, LAYOUT.logo_height)
+        canvas.drawImage(str(LAYOUT.logo), x0 + LAYOUT.margin, top - LAYOUT.logo_height,
+                         height=LAYOUT.logo_height, width=LAYOUT.content_width / 3,
+                         preserveAspectRatio=True, anchor="w", mask="auto")
+    if LAYOUT.event_name:
+        canvas.setFillColor(LAYOUT.event.colour)
+        baseline = top - height / 2 - LAYOUT.cap_height * LAYOUT.event.size / 2
+        _draw_centred(canvas, LAYOUT.event_name, LAYOUT.event.bold, LAYOUT.event.size, centre,
+                      baseline)
+    return top - height - LAYOUT.event_gap
 
 
 def _draw_badge(canvas: Canvas, badge: BadgeData, x0: float, y0: float) -> set[str]:
     """Draw one badge with its lower left corner at x0, y0; return the characters missing."""
     given, family = _clean(badge.given_name), _clean(badge.family_name)
-    role = badge.role.upper()
+    first, second = (family, given) if badge.name_order == "family_first" and family else (
+        given, family)
     pronouns = _clean(badge.pronouns)
     organisation = _clean(badge.organisation)
     country = _clean(_country_name(badge.country))
-    centre = x0 + BADGE_WIDTH / 2
+    role = LAYOUT.roles[badge.role]
+    width = LAYOUT.content_width
+    centre = x0 + LAYOUT.width / 2
+    missing: set[str] = set()
 
-    # the role band
-    band_bottom = y0 + BADGE_HEIGHT - MARGIN - BAND_HEIGHT
-    canvas.setFillColor(HexColor(ROLE_COLOURS[badge.role]))
-    canvas.roundRect(x0 + MARGIN, band_bottom, CONTENT_WIDTH, BAND_HEIGHT, 2 * mm, stroke=0, fill=1)
-    canvas.setFillColor(white)
-    role_size = min(ROLE_SIZE, CONTENT_WIDTH * 0.9 / _width(role, BOLD))
-    role_baseline = band_bottom + (BAND_HEIGHT - CAP_HEIGHT * role_size) / 2
-    _draw_line(canvas, role, BOLD, role_size, centre, role_baseline)
+    # the event, then the role band
+    band_top = _draw_header(canvas, x0, y0 + LAYOUT.height - LAYOUT.margin, centre)
+    band_bottom = band_top - LAYOUT.band_height
+    canvas.setFillColor(role.colour)
+    canvas.roundRect(x0 + LAYOUT.margin, band_bottom, width, LAYOUT.band_height,
+                     LAYOUT.band_radius, stroke=0, fill=1)
+    canvas.setFillColor(LAYOUT.band_text)
+    role_size = min(LAYOUT.band_size, width * LAYOUT.band_fill / _width(role.label, True))
+    role_baseline = band_bottom + (LAYOUT.band_height - LAYOUT.cap_height * role_size) / 2
+    missing.update(_draw_centred(canvas, role.label, True, role_size, centre, role_baseline))
 
     # the QR code, then country and organisation upwards from it
-    qr_bottom = y0 + MARGIN
-    _draw_qr(canvas, badge.qr_payload, centre - QR_SIZE / 2, qr_bottom)
-    organisation_block = _block(
-        organisation, REGULAR, ORGANISATION_SIZE, ORGANISATION_MIN_SIZE, _INK
-    )
-    # the country is never larger than the organisation above it
-    country_size = min(COUNTRY_SIZE, organisation_block.size)
-    country_block = _block(
-        country, REGULAR, country_size, min(COUNTRY_MIN_SIZE, country_size), _MUTED, max_lines=1
-    )
+    qr_bottom = y0 + LAYOUT.margin
+    _draw_qr(canvas, badge.qr_payload, centre - LAYOUT.qr_size / 2, qr_bottom)
+    organisation_block = _block(organisation, LAYOUT.organisation, width)
+    country_size = min(LAYOUT.country.size, organisation_block.size)
+    country_block = _block(country, LAYOUT.country, width, country_size,
+                           min(LAYOUT.country.min_size, country_size))
     footer = [organisation_block, country_block]
-    footer_bottom = qr_bottom + QR_SIZE + 6 * mm
-    footer_top = footer_bottom + sum(block.height for block in footer)
+    footer_bottom = qr_bottom + LAYOUT.qr_size + LAYOUT.qr_gap
+    footer_top = footer_bottom + sum(block.height(LAYOUT.leading) for block in footer)
 
     # the name and pronouns, centred in the space between the band and the organisation
-    given_block = _block(given, BOLD, NAME_SIZE, NAME_MIN_SIZE, _INK)
-    # the family name is never larger than the given name above it
-    family_size = given_block.size if given else NAME_SIZE
+    first_block = _block(first, LAYOUT.name, width)
+    second_size = first_block.size if first else LAYOUT.name.size
     header = [
-        given_block,
-        _block(family, BOLD, family_size, min(NAME_MIN_SIZE, family_size), _INK),
-        _block(pronouns, REGULAR, PRONOUNS_SIZE, PRONOUNS_MIN_SIZE, _MUTED, max_lines=1),
+        first_block,
+        _block(second, LAYOUT.name, width, second_size, min(LAYOUT.name.min_size, second_size)),
+        _block(pronouns, LAYOUT.pronouns, width),
     ]
-    header_height = sum(block.height for block in header)
-    space_top, space_bottom = band_bottom - 4 * mm, footer_top + 4 * mm
+    header_height = sum(block.height(LAYOUT.leading) for block in header)
+    space_top, space_bottom = band_bottom - LAYOUT.gap, footer_top + LAYOUT.gap
     top = space_top - max(0, (space_top - space_bottom - header_height) / 2)
     for block in header:
-        top = _draw_block(canvas, block, centre, top)
+        top = _draw_block(canvas, block, centre, top, missing)
     top = footer_top
     for block in footer:
-        top = _draw_block(canvas, block, centre, top)
+        top = _draw_block(canvas, block, centre, top, missing)
+    return missing
 
-    return _missing(given + family, BOLD) | _missing(pronouns + organisation + country, REGULAR)
 
-
-def _draw_cut_marks(canvas: Canvas) -> None:
-    """Short lines at the page edges where the A4 sheet is cut into four A6 badges."""
-    width, height = A4
-    cut_x, cut_y = width / 2, height / 2
+def _draw_cut_marks(canvas: Canvas, sheet: Sheet) -> None:
+    """Short lines at the page edges where the sheet is cut into badges."""
+    length = sheet.cut_marks
+    lines = []
+    for column in range(1, sheet.columns):
+        x = column * sheet.width / sheet.columns
+        lines += [(x, 0, x, length), (x, sheet.height - length, x, sheet.height)]
+    for row in range(1, sheet.rows):
+        y = row * sheet.height / sheet.rows
+        lines += [(0, y, length, y), (sheet.width - length, y, sheet.width, y)]
     canvas.setStrokeColor(black)
     canvas.setLineWidth(0.5)
-    canvas.lines(
-        [
-            (cut_x, 0, cut_x, CUT_MARK_LENGTH),
-            (cut_x, height - CUT_MARK_LENGTH, cut_x, height),
-            (0, cut_y, CUT_MARK_LENGTH, cut_y),
-            (width - CUT_MARK_LENGTH, cut_y, width, cut_y),
-        ]
-    )
+    canvas.lines(lines)
 
 
-def _a4_origin(index: int) -> tuple[float, float]:
-    """Lower left corner of the index-th badge of a sheet: each centred in its quarter."""
-    width, height = A4
-    column, row = index % 2, index // 2
-    quarter_height = height / 2
-    return column * width / 2, (1 - row) * quarter_height + (quarter_height - BADGE_HEIGHT) / 2
+def _origin(sheet: Sheet, slot: int) -> tuple[float, float]:
+    """Lower left corner of the slot-th badge of a page (left to right, top to bottom),
+    each centred in its cell."""
+    cell_width, cell_height = sheet.width / sheet.columns, sheet.height / sheet.rows
+    column, row = slot % sheet.columns, slot // sheet.columns
+    return (column * cell_width + (cell_width - LAYOUT.width) / 2,
+            (sheet.rows - 1 - row) * cell_height + (cell_height - LAYOUT.height) / 2)
 
 
 def render_badges(badges: Sequence[BadgeData], layout: str = "a6") -> Rendered:
-    """Render badges into one PDF: one A6 page each ("a6"), or four per A4 sheet ("a4")."""
-    if layout not in LAYOUTS:
+    """Render badges into one PDF, laid out on the named sheet ("a6", "a4", ...)."""
+    if layout not in LAYOUT.sheets:
         raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
     for badge in badges:
-        if badge.role not in ROLE_COLOURS:
+        if badge.role not in LAYOUT.roles:
             raise ValueError(f"unknown role {badge.role!r}; expected one of {', '.join(ROLES)}")
+        if badge.name_order not in NAME_ORDERS:
+            raise ValueError(f"unknown name order {badge.name_order!r}")
 
+    sheet = LAYOUT.sheets[layout]
     buffer = io.BytesIO()
     canvas = Canvas(
         buffer,
-        pagesize=A4 if layout == "a4" else A6,
+        pagesize=(sheet.width, sheet.height),
         pageCompression=1,
-        initialFontName=FONT_REGULAR,  # else every page refers to Helvetica, not embedded
+        # else every page refers to Helvetica, which is not embedded
+        initialFontName=typesetting.register(REGULAR[0]),
     )
     canvas.setTitle(f"Conference badges ({layout.upper()})")
     missing_glyphs: dict[str, str] = {}
-    per_page = 4 if layout == "a4" else 1
+    per_page = sheet.columns * sheet.rows
     for index, badge in enumerate(badges):
         slot = index % per_page
         if index and not slot:
             canvas.showPage()
-        if layout == "a4":
-            if not slot:
-                _draw_cut_marks(canvas)
-            x0, y0 = _a4_origin(slot)
-        else:
-            x0 = y0 = 0
-        missing = _draw_badge(canvas, badge, x0, y0)
+        if not slot and sheet.cut_marks:
+            _draw_cut_marks(canvas, sheet)
+        missing = _draw_badge(canvas, badge, *_origin(sheet, slot))
         if missing:
             missing_glyphs[badge.registration_id] = "".join(sorted(missing))
     canvas.save()

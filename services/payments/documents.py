@@ -109,7 +109,7 @@ _TABLE_HEAD_RIGHT = ParagraphStyle(
 
 def render_document(document: Document) -> bytes:
     """The invoice or credit note as an A4 PDF (as many pages as its lines need, each
-    numbered) with embedded (subset) Roboto."""
+    numbered) with embedded (subset) Noto."""
     if document.kind not in TITLES:
         raise ValueError(f"Not a kind of document: {document.kind!r}")
     title = TITLES[document.kind]

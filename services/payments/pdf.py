@@ -1,27 +1,26 @@
-"""What receipts, invoices and credit notes share: A4 pages, embedded Roboto, colours,
+"""What receipts, invoices and credit notes share: A4 pages, embedded Noto fonts, colours,
 paragraph styles and the small pieces they are built of.
 
-Roboto covers Latin Extended, Greek and Cyrillic and is embedded (subset) in every PDF,
-so any such name prints. The only I/O is reading the font files once per process.
+Everything a buyer or delegate typed (names, organisations, addresses, descriptions that
+carry names) goes through :func:`para` or :func:`labelled`, which print every script
+(shaped, right to left where it should be) with :mod:`shared.typesetting`. The only I/O is
+reading the font files once per process.
 """
 
 from __future__ import annotations
 
 import functools
 import io
-import os
 import unicodedata
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
-import font_roboto
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -35,30 +34,20 @@ from reportlab.platypus import (
 )
 
 from shared.money import format_money
+from shared.typesetting import fonts, register
+from shared.typesetting.flowable import TextBlock
 
-FONT_REGULAR = "Roboto"
-FONT_BOLD = "Roboto-Bold"
-_FONT_DIR = os.path.join(os.path.dirname(font_roboto.__file__), "files")
+FONT_REGULAR = register(fonts.REGULAR[0])  # Noto Sans: the documents' own words
+FONT_BOLD = register(fonts.BOLD[0])
+# so that <b> inside a Paragraph picks the bold face
+pdfmetrics.registerFontFamily(
+    FONT_REGULAR, normal=FONT_REGULAR, bold=FONT_BOLD, italic=FONT_REGULAR, boldItalic=FONT_BOLD
+)
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 20 * mm
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 CONTENT_HEIGHT = PAGE_HEIGHT - 2 * MARGIN
-
-
-def _register_fonts() -> None:
-    """Register Roboto Regular and Bold as embedded TrueType fonts; safe to call again."""
-    registered = set(pdfmetrics.getRegisteredFontNames())
-    for name, filename in ((FONT_REGULAR, "Roboto-Regular.ttf"), (FONT_BOLD, "Roboto-Bold.ttf")):
-        if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, os.path.join(_FONT_DIR, filename)))
-    # so that <b> inside a Paragraph picks the bold face
-    pdfmetrics.registerFontFamily(
-        FONT_REGULAR, normal=FONT_REGULAR, bold=FONT_BOLD, italic=FONT_REGULAR, boldItalic=FONT_BOLD
-    )
-
-
-_register_fonts()
 
 
 # --- colours and styles ---------------------------------------------------------------
@@ -90,20 +79,14 @@ TOTAL_RIGHT = ParagraphStyle("total_right", parent=TOTAL, alignment=TA_RIGHT)
 # --- pieces ---------------------------------------------------------------------------
 
 
-def text(value: object) -> str:
-    """NFC-normalised, XML-escaped text for a Paragraph; newlines become line breaks."""
-    normalised = unicodedata.normalize("NFC", str(value))
-    lines = [line.strip() for line in normalised.replace("\r\n", "\n").split("\n")]
-    return "<br/>".join(escape(line) for line in lines if line)
+def para(value: object, style: ParagraphStyle) -> TextBlock:
+    """Text in any script, wrapped; a newline (as in an address) starts a new line."""
+    return TextBlock([(str(value), False)], style, FONT_BOLD)
 
 
-def para(value: object, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(text(value), style)
-
-
-def labelled(label: str, value: object, style: ParagraphStyle = BODY) -> Paragraph:
+def labelled(label: str, value: object, style: ParagraphStyle = BODY) -> TextBlock:
     """``Label: value`` with the label in bold."""
-    return Paragraph(f"<b>{text(label)}:</b> {text(value)}", style)
+    return TextBlock([(f"{label}: ", True), (str(value), False)], style, FONT_BOLD)
 
 
 def facts(rows: list[tuple[str, Flowable]]) -> Table:
@@ -124,7 +107,7 @@ def money(cents: int, currency: str, style: ParagraphStyle = BODY_RIGHT) -> Para
     return Paragraph(escape(format_money(cents, currency)), style)
 
 
-def party(label: str, name: str, *lines: str | None) -> list[Paragraph]:
+def party(label: str, name: str, *lines: str | None) -> list[Flowable]:
     """A party's block: a small label, the name in bold, then each line given (an address
     may be several lines)."""
     return [Paragraph(escape(label), LABEL), para(name, BOLD)] + [
@@ -223,7 +206,7 @@ def render(
     one_page: bool = False,
     footer: str = "",
 ) -> bytes:
-    """The story as an A4 PDF with embedded (subset) Roboto. ``one_page`` shrinks it to
+    """The story as an A4 PDF with embedded (subset) fonts. ``one_page`` shrinks it to
     fit a single page; otherwise it flows onto as many as it needs, each numbered
     "Page n of m" after ``footer``."""
     buffer = io.BytesIO()

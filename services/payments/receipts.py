@@ -119,7 +119,7 @@ def _lines_table(receipt: Receipt) -> Table:
 
 
 def render_receipt(receipt: Receipt) -> bytes:
-    """The receipt as a one-page A4 PDF with embedded (subset) Roboto fonts."""
+    """The receipt as a one-page A4 PDF with embedded (subset) Noto fonts."""
     story = [
         pdf.header(
             receipt.conference_name,

@@ -1,5 +1,6 @@
-"""Badge PDFs: names in any script, embedded fonts, everything inside the badge, QR codes that
-scan, A4 sheets of four in order, glyph fallback and reporting."""
+"""Badge PDFs: names in every script (drawn, shaped, right to left), embedded fonts,
+everything inside the badge, QR codes that scan, A4 sheets of four in order, the layout as
+data, name order, and characters no font has reported."""
 
 import io
 import re
@@ -14,16 +15,9 @@ from reportlab.lib.pagesizes import A4, A6
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 
-from services.badges.rendering import (
-    FALLBACK_BOLD,
-    FALLBACK_REGULAR,
-    FONT_BOLD,
-    FONT_REGULAR,
-    ROLE_COLOURS,
-    ROLES,
-    BadgeData,
-    render_badges,
-)
+from services.badges.rendering import LAYOUT, ROLES, BadgeData, render_badges
+from shared.typesetting import register
+from shared.typesetting.fonts import FACES
 
 NAMES = [
     ("Łukasz", "Żółć"),
@@ -38,9 +32,9 @@ LONG_ORGANISATION = (
     "Museo de la Ciencia y el Cosmos, La Laguna (ES)"
 )
 FONT_NAMES = {  # the PostScript name in the PDF -> the name registered with reportlab
-    pdfmetrics.getFont(name).face.name.decode(): name
-    for name in (FONT_REGULAR, FONT_BOLD, FALLBACK_REGULAR, FALLBACK_BOLD)
+    pdfmetrics.getFont(register(face)).face.name.decode(): face.name for face in FACES
 }
+EVENT = LAYOUT.event_name
 A4_WIDTH, A4_HEIGHT = A4
 QUADRANTS = [  # (left, bottom, right, top) of each badge's quarter of an A4 sheet, in order
     (0, A4_HEIGHT / 2, A4_WIDTH / 2, A4_HEIGHT),
@@ -89,6 +83,7 @@ def spans(pdf: bytes, page: int = 0) -> list[tuple[float, float, float, float, s
         x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         size = font_size * tm[0] * cm[0]
+        # shaped glyphs carry private-use characters, whose width reportlab also knows
         end = x + pdfmetrics.stringWidth(text, font_name, size)
         found.append((x, end, y, size, text))
 
@@ -182,23 +177,32 @@ def test_unknown_layout_or_role_is_refused():
         render_badges([badge(), badge(role="sponsor")])
 
 
-def test_role_colours_are_distinct_and_readable_under_white_text():
-    assert set(ROLE_COLOURS) == set(ROLES)
-    assert len(set(ROLE_COLOURS.values())) == len(ROLES)
+def test_role_colours_are_distinct_and_readable_under_the_band_text():
+    assert set(ROLES) == {"delegate", "speaker", "exhibitor", "staff", "press", "volunteer"}
+    colours = {role: LAYOUT.roles[role].colour.hexval() for role in ROLES}
+    assert len(set(colours.values())) == len(ROLES)
 
-    def luminance(hex_colour: str) -> float:
-        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    def luminance(colour) -> float:
+        channels = [colour.red, colour.green, colour.blue]
         linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
-    for role, colour in ROLE_COLOURS.items():
-        contrast = 1.05 / (luminance(colour) + 0.05)
-        assert contrast >= 4.5, (role, colour, contrast)
+    text = luminance(LAYOUT.band_text)
+    for role in ROLES:
+        contrast = (text + 0.05) / (luminance(LAYOUT.roles[role].colour) + 0.05)
+        assert contrast >= 4.5, (role, colours[role], contrast)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_role_is_printed_in_capitals(role):
     assert role.upper() in page_text(render_badges([badge(role=role)]).pdf)
+
+
+def test_the_event_is_named_above_the_band():
+    found = spans(render_badges([badge()]).pdf)
+    (event,) = [span for span in found if span[4] == EVENT]
+    (band,) = [span for span in found if span[4] == "DELEGATE"]
+    assert event[2] > band[2]
 
 
 # --- the text ------------------------------------------------------------------------------
@@ -235,6 +239,7 @@ def test_pronouns_only_when_given():
     text = page_text(render_badges([badge(pronouns=None)]).pdf)
     assert "/" not in text
     assert [line.strip() for line in text.splitlines() if line.strip()] == [
+        EVENT,
         "DELEGATE",
         "Łukasz",
         "Żółć",
@@ -364,39 +369,6 @@ def test_qr_code_sits_at_the_bottom_about_30_mm_wide():
     width = (code.position.top_right.x - code.position.top_left.x) / 4 / mm
     assert 26 <= width <= 34
     assert code.position.bottom_left.y / 4 > A6[1] / 2
-
-
-# --- glyph fallback -------------------------------------------------------------------------
-
-
-def charset(font_name: str) -> set[int]:
-    return set(pdfmetrics.getFont(font_name).face.charToGlyph)
-
-
-def test_character_missing_from_roboto_falls_back_to_source_sans():
-    only_fallback = (charset(FALLBACK_BOLD) & charset(FALLBACK_REGULAR)) - charset(FONT_BOLD)
-    only_fallback -= charset(FONT_REGULAR)
-    printable = sorted(c for c in only_fallback if not unicodedata.category(chr(c)).startswith("C"))
-    assert printable, "Source Sans Pro adds nothing to Roboto"
-    char = chr(printable[0])
-    rendered = render_badges([badge(given_name=f"Anna{char}", pronouns=f"she/her {char}")])
-    assert rendered.missing_glyphs == {}
-    found = spans(rendered.pdf)
-    assert any(char in text for *_, text in found)
-    fonts = {
-        str(ref.get_object()["/BaseFont"])
-        for ref in reader(rendered.pdf).pages[0]["/Resources"]["/Font"].values()
-    }
-    assert any("SourceSansPro" in font for font in fonts)
-    assert_inside(found, 0, 0, *A6)
-
-
-def test_character_no_font_has_is_reported_for_its_badge():
-    assert ord("王") not in charset(FONT_BOLD) | charset(FALLBACK_BOLD)
-    badges = [badge(1), badge(2, given_name="王", family_name="Wang"), badge(3)]
-    rendered = render_badges(badges, "a4")
-    assert rendered.missing_glyphs == {"reg-2": "王"}
-    assert "Wang" in page_text(rendered.pdf)
 
 
 # --- many ---------------------------------------------------------------------------------------
