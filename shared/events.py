@@ -27,6 +27,8 @@ class Contract(BaseModel):
 class Delegate(Contract):
     given_name: str
     family_name: str
+    name_order: Literal["given_first", "family_first"] = Field(
+        "given_first", description="which name the badge prints first")
     pronouns: str | None = None
     organisation: str
     country: str = Field(description="ISO 3166-1 alpha-2")
@@ -75,6 +77,12 @@ class RegistrationData(Contract):
     delegate: Delegate
     hold_expires_at: datetime | None = None
     conference: ConferenceFacts
+    add_on_names: list[str] = Field(
+        default_factory=list, description="the add-ons' names, as the catalog says them "
+        "(for the registration desk)")
+    valid_on: list[date] | None = Field(
+        None, description="the days the ticket admits its holder (a day pass), in the "
+        "conference's time zone; None: every day")
 
 
 CancelReason = Literal["delegate", "buyer", "organiser", "refunded",
@@ -264,11 +272,11 @@ EVENT_TYPES = {
         EventType("registration", "order_updated", 1, OrderData),
         EventType("registration", "order_cancelled", 2, OrderCancelledData),
         EventType("registration", "order_expired", 2, OrderData),
-        EventType("registration", "registration_created", 2, RegistrationData),
-        EventType("registration", "registration_confirmed", 2, RegistrationData),
-        EventType("registration", "registration_updated", 2, RegistrationData),
-        EventType("registration", "registration_cancelled", 2, RegistrationCancelledData),
-        EventType("registration", "registration_expired", 2, RegistrationData),
+        EventType("registration", "registration_created", 3, RegistrationData),
+        EventType("registration", "registration_confirmed", 3, RegistrationData),
+        EventType("registration", "registration_updated", 3, RegistrationData),
+        EventType("registration", "registration_cancelled", 3, RegistrationCancelledData),
+        EventType("registration", "registration_expired", 3, RegistrationData),
         EventType("payments", "payment_ready", 1, PaymentReadyData),
         EventType("payments", "payment_succeeded", 3, PaymentSucceededData),
         EventType("payments", "payment_failed", 2, PaymentFailedData),

@@ -125,6 +125,8 @@ class Registration(Base):
 
     given_name: Mapped[str] = mapped_column(String(60))
     family_name: Mapped[str] = mapped_column(String(60))
+    name_order: Mapped[str] = mapped_column(String(12), default="given_first",
+                                            server_default="given_first")
     pronouns: Mapped[str | None] = mapped_column(String(30))
     organisation: Mapped[str] = mapped_column(String(120))
     country: Mapped[str] = mapped_column(String(2))

@@ -10,17 +10,28 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from services.registration.domain import Status
 from services.registration.orders import order_lines
+from shared.typesetting import unprintable
 
 # Kosovo's code is user-assigned in ISO 3166 but used across Europe.
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+_JOINERS = {"\u200c", "\u200d"}  # zero-width (non-)joiners: part of Persian and Indic names
 
 
 def clean_text(value: str) -> str:
     """NFC, single spaces, no control or invisible formatting characters."""
     value = " ".join(unicodedata.normalize("NFC", value).split())
-    if any(unicodedata.category(c) in _BAD_CATEGORIES for c in value):
+    if any(unicodedata.category(c) in _BAD_CATEGORIES and c not in _JOINERS for c in value):
         raise ValueError("contains characters that cannot be printed")
+    return value
+
+
+def printable(value: str | None) -> str | None:
+    """Text that badges and documents print: every character must be in one of their
+    fonts, so that nobody gets a badge with holes in their name."""
+    if value and (missing := unprintable(value)):
+        shown = ", ".join(f"{c} (U+{ord(c):04X})" for c in missing)
+        raise ValueError(f"has characters no badge font can print: {shown}")
     return value
 
 
@@ -62,8 +73,15 @@ def Text(max_length: int, min_length: int = 1):  # noqa: N802 - reads as a type
     return Annotated[str, AfterValidator(bounded)]
 
 
-Name = Annotated[Text(60), AfterValidator(has_letter)]
-OptionalName = Annotated[Text(60, min_length=0), AfterValidator(lambda v: v and has_letter(v))]
+def Printed(max_length: int, min_length: int = 1):  # noqa: N802 - reads as a type
+    """Cleaned text that is printed on badges or documents."""
+    return Annotated[Text(max_length, min_length), AfterValidator(printable)]
+
+
+Name = Annotated[Printed(60), AfterValidator(has_letter)]
+OptionalName = Annotated[Printed(60, min_length=0),
+                         AfterValidator(lambda v: v and has_letter(v))]
+NameOrder = Literal["given_first", "family_first"]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(email_address)]
 CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2),
                         AfterValidator(country_code)]
@@ -82,8 +100,10 @@ class DelegateRequest(Request):
 
     given_name: Name = Field(description="given name, as it should appear on the badge")
     family_name: OptionalName = Field("", description="family name; may be empty for mononyms")
-    pronouns: Text(30) | None = None
-    organisation: Text(120)
+    name_order: NameOrder = Field("given_first", description="which name the badge prints "
+                                  "first: given_first (Anna Kowalska) or family_first (王 小明)")
+    pronouns: Printed(30) | None = None
+    organisation: Printed(120)
     country: CountryCode
     email: Email
     ticket_type: CatalogCode
@@ -97,7 +117,7 @@ class DelegateRequest(Request):
 class RegistrationRequest(DelegateRequest):
     """One delegate who books and pays for themselves: an order of one."""
 
-    billing_address: Text(300) | None = Field(None, description="for the receipt, on one line")
+    billing_address: Printed(300) | None = Field(None, description="for the receipt, on one line")
     billing_vat_number: Text(30) | None = None
     purchase_order: Text(60) | None = None
 
@@ -109,12 +129,12 @@ class RegistrationRequest(DelegateRequest):
 class BuyerRequest(Request):
     """Who books and pays, and what their documents say."""
 
-    name: Annotated[Text(121), AfterValidator(has_letter)] = Field(
+    name: Annotated[Printed(121), AfterValidator(has_letter)] = Field(
         description="the contact person")
     email: Email
-    organisation: Text(120)
+    organisation: Printed(120)
     country: CountryCode
-    billing_address: Text(300) | None = Field(None, description="on one line")
+    billing_address: Printed(300) | None = Field(None, description="on one line")
     vat_number: Text(30) | None = None
     purchase_order: Text(60) | None = None
 
@@ -132,8 +152,9 @@ class RegistrationChange(Request):
 
     given_name: Name = None
     family_name: OptionalName = None
-    pronouns: Text(30, min_length=0) | None = None
-    organisation: Text(120) = None
+    name_order: NameOrder = None
+    pronouns: Printed(30, min_length=0) | None = None
+    organisation: Printed(120) = None
 
 
 class CardPayment(Request):
@@ -226,6 +247,7 @@ class RegistrationView(BookingState, DeskRegistrationView):
     """What a delegate, and an admin, see of a registration."""
 
     order_id: str
+    name_order: NameOrder
     paid_by_buyer: bool = Field(description="one of a group: the buyer pays for everyone")
     buyer_organisation: str
     email: str

@@ -75,7 +75,7 @@ class TestRegistering:
         assert created["token"] and created["order_token"] and "payment" not in created
 
         [event] = events.wait_for("registration_created", created["id"])
-        assert event["version"] == 2 and event["source"] == "registration"
+        assert event["version"] == 3 and event["source"] == "registration"
         assert event["data"]["order_id"] == created["order_id"]
         assert event["data"]["reference"] == created["reference"]
         assert event["data"]["delegate"]["family_name"] == "Żółć"
@@ -106,9 +106,23 @@ class TestRegistering:
 
     def test_any_script_is_accepted(self, registration):
         for given, family in [("Αλέξανδρος", "Παπαδόπουλος"), ("Борис", "Іваненко"),
-                              ("Søren", "Ørsted"), ("Çağlar", "Öztürk"), ("Yudhoyono", "")]:
+                              ("Søren", "Ørsted"), ("Çağlar", "Öztürk"), ("Yudhoyono", ""),
+                              ("فاطمة", "الأحمد"), ("נועה", "כהן"), ("小明", "王"),
+                              ("さくら", "山田"), ("민준", "김"), ("अनुष्का", "शर्मा"),
+                              ("สมชาย", "ใจดี"), ("ნინო", "ბერიძე"), ("Արամ", "Պետրոսյան"),
+                              ("نسرین\u200cدخت", "رضایی")]:  # a zero-width non-joiner
             created = register(registration, given_name=given, family_name=family)
             assert (created["given_name"], created["family_name"]) == (given, family)
+
+    def test_the_delegate_chooses_which_name_the_badge_prints_first(self, registration,
+                                                                     listen):
+        events = listen("registration")
+        created = register(registration, given_name="小明", family_name="王",
+                           name_order="family_first")
+        assert created["name_order"] == "family_first"
+        (event,) = events.wait_for("registration_created", created["id"])
+        assert event["data"]["delegate"]["name_order"] == "family_first"
+        assert register(registration)["name_order"] == "given_first"
 
     def test_a_speaker_code_confirms_a_free_registration_at_once(self, registration, listen):
         events = listen("registration")
@@ -127,6 +141,9 @@ BAD_INPUTS = [
     ("given_name too long", delegate(given_name="A" * 61), "given_name"),
     ("control character", delegate(family_name="Żół\x07ć"), "family_name"),
     ("zero-width character", delegate(family_name="Żół\u200bć"), "family_name"),
+    ("character no font prints", delegate(given_name="Anna \U0001F9EA"), "given_name"),
+    ("organisation no font prints", delegate(organisation="Lab \U0001F52C"), "organisation"),
+    ("unknown name order", delegate(name_order="surname_first"), "name_order"),
     ("organisation too long", delegate(organisation="M" * 121), "organisation"),
     ("missing email", delegate(email=None), "email"),
     ("bad email", delegate(email="lukasz@"), "email"),

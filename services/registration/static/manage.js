@@ -6,7 +6,7 @@
 "use strict";
 
 const CHANGEABLE = ["pending_payment", "confirmed"];
-const BADGE_FIELDS = ["given_name", "family_name", "pronouns", "organisation"];
+const BADGE_FIELDS = ["given_name", "family_name", "name_order", "pronouns", "organisation"];
 const POLL_MS = 1500;
 
 let registration = null;

@@ -6,7 +6,7 @@
 "use strict";
 
 const MAX_DELEGATES = 50;
-const DELEGATE_TEXT = ["given_name", "organisation", "country", "email"];
+const DELEGATE_TEXT = ["given_name", "name_order", "organisation", "country", "email"];
 const DELEGATE_OPTIONAL = ["family_name", "pronouns", "dietary_needs", "accessibility_needs",
   "member_code", "discount_code"];
 const BUYER_OPTIONAL = ["billing_address", "vat_number", "purchase_order"];
@@ -126,7 +126,8 @@ function delegateSection() {
   const section = fragment.querySelector(".delegate");
   section.dataset.uid = uid;
   section.id = uid;
-  section.querySelector("select").append(...countries.map((option) => option.cloneNode(true)));
+  section.querySelector(`#${uid}-country`)
+    .append(...countries.map((option) => option.cloneNode(true)));
   section.querySelector(".remove-delegate")
     .addEventListener("click", () => removeDelegate(section));
   return section;
