@@ -13,6 +13,7 @@ from services.registration.models import Catalogs, Order, Registration, limits_i
 from services.registration.schemas import AdminQuery, OrderQuery
 from shared.db import UnitOfWork
 from shared.text import search_key
+from shared.typesetting import unprintable
 
 
 def search(uow: UnitOfWork, query: AdminQuery) -> tuple[int, list[Registration]]:
@@ -112,5 +113,24 @@ def stats(uow: UnitOfWork, catalogs: Catalogs) -> dict:
                     "currency": catalog.conference.currency},
         "conference": {"capacity": catalog.conference.capacity,
                        "remaining": left(domain.CONFERENCE)},
+        "unprintable": unprintable_badges(uow),
     }
+
+
+def unprintable_badges(uow: UnitOfWork) -> list[dict]:
+    """Live registrations whose badge would have holes: characters no font has, stored
+    before registration refused them (or since a font was dropped)."""
+    rows = uow.session.execute(select(
+        Registration.id, Registration.reference, Registration.given_name,
+        Registration.family_name, Registration.pronouns, Registration.organisation,
+    ).where(Registration.status.in_([Status.PENDING_PAYMENT, Status.CONFIRMED]))
+     .order_by(Registration.reference)).all()
+    found = []
+    for id_, reference, given, family, pronouns, organisation in rows:
+        if missing := unprintable(" ".join(filter(None, [given, family, pronouns,
+                                                          organisation]))):
+            found.append({"id": id_, "reference": reference,
+                          "name": " ".join(filter(None, [given, family])),
+                          "characters": missing})
+    return found
 

@@ -5,6 +5,7 @@ import csv
 import io
 
 from nameko.testing.services import entrypoint_waiter
+from sqlalchemy import create_engine, text
 
 from services.registration.service import RegistrationService
 from shared.events import new_event
@@ -96,3 +97,17 @@ def test_page_config_names_stripe_js(registration):
     config = registration.get("/api/page-config").json()
     assert config["stripe_js_url"].endswith("/js.stripe.com/v3/")
     assert config["publishable_key"].startswith("pk_")
+
+
+def test_names_stored_before_they_were_refused_are_shown_before_printing(
+        start_service, registration_config):
+    _, api = start_service(RegistrationService, registration_config)
+    fine = register(api)
+    stored = register(api, email="old@example.org")
+    with create_engine(registration_config["DATABASE_URL"]).begin() as connection:
+        connection.execute(text("UPDATE registrations SET given_name = :name WHERE id = :id"),
+                           {"name": "Anna \U0001F9EA", "id": stored["id"]})
+    stats = api.get("/api/admin/stats", headers=api.as_admin()).json()
+    assert stats["unprintable"] == [{"id": stored["id"], "reference": stored["reference"],
+                                     "name": "Anna \U0001F9EA Żółć", "characters": "\U0001F9EA"}]
+    assert fine["id"] not in str(stats["unprintable"])

@@ -77,6 +77,10 @@ function showStats(stats) {
   $("by-add-on").replaceChildren(...stats.add_ons.map((row) => make("tr",
     { "data-code": row.code }, make("th", { scope: "row" }, row.name),
     ...cells([row.held, true], [row.capacity, true], [row.remaining, true]))));
+  $("unprintable").hidden = !stats.unprintable.length;
+  $("unprintable-list").replaceChildren(...stats.unprintable.map((row) => make("li", {},
+    t("admin.unprintableRow", { reference: row.reference, name: row.name,
+      characters: [...row.characters].join(" ") }))));
 }
 
 // Each order as a row group: the order (its reference opens it; booking contact, how many

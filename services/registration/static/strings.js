@@ -320,6 +320,10 @@ const STRINGS = {
     addOnsHeading: "Add-ons",
     revenueHeading: "Revenue",
     capacityLeft: "Places left at the conference: {remaining} of {capacity}",
+    unprintableHeading: "Badges that would print with gaps",
+    unprintableHint: "These names or organisations have characters no badge font can print. " +
+                     "Ask the delegate how to write them, and correct them before printing.",
+    unprintableRow: "{reference} {name}: {characters}",
     colTicket: "Ticket type",
     colAddOn: "Add-on",
     colConfirmed: "Confirmed",
