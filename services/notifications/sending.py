@@ -28,6 +28,7 @@ from services.notifications.rendering import render
 from shared import metrics
 from shared.auth import order_token, registration_token, ticket_token
 from shared.db import UnitOfWork
+from shared.text import full_name
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,9 @@ class Settings:
     retry_base_seconds: float
 
 
-def full_name(person: dict) -> str:
-    return " ".join(filter(None, [person["given_name"], person["family_name"]]))
+def name_of(person: dict) -> str:
+    return full_name(person["given_name"], person["family_name"],
+                     person.get("name_order", "given_first"))
 
 
 def delegate_context(registration: dict, settings: Settings) -> dict:
@@ -56,9 +58,9 @@ def delegate_context(registration: dict, settings: Settings) -> dict:
     delegate = registration["delegate"]
     return {
         "conference": registration["conference"],
-        "addressee": full_name(delegate),
+        "addressee": name_of(delegate),
         "reference": registration["reference"],
-        "delegate": {**delegate, "name": full_name(delegate)},
+        "delegate": {**delegate, "name": name_of(delegate)},
         "registration": {**registration, "id": registration_id},
         # The token goes after '#': browsers never send it to a server, so no log keeps it.
         "manage_url": f"{settings.public_base_url}/manage/{registration_id}#token={token}",

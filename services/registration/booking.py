@@ -31,7 +31,6 @@ from services.registration.models import (
 from services.registration.orders import (
     announce,
     announce_order,
-    full_name,
     hold_places,
     order_search_text,
     registration_search_text,
@@ -49,6 +48,7 @@ from services.registration.schemas import (
 from shared.db import UnitOfWork, is_unique_violation
 from shared.errors import Conflict, Invalid
 from shared.events import Delegate
+from shared.text import full_name
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CONFLICTS = {"sold_out", "conference_full", "code_used_up", "catalog_changed"}
@@ -286,6 +286,7 @@ def _no_room(key: str, catalog: Catalog, quotes: list, within):
 
 def buyer_of_one(delegate, billing: dict) -> BuyerRequest:
     """The buyer of an order of one: the delegate, with the billing details they gave."""
-    return BuyerRequest(name=full_name(delegate.given_name, delegate.family_name),
+    return BuyerRequest(name=full_name(delegate.given_name, delegate.family_name,
+                                       delegate.name_order),
                         email=delegate.email, organisation=delegate.organisation,
                         country=delegate.country, **billing)

@@ -23,7 +23,7 @@ from shared.events import (
     Organiser,
     RegistrationData,
 )
-from shared.text import search_key
+from shared.text import full_name, search_key
 
 STATUS_TIMES = {Status.CONFIRMED: "confirmed_at", Status.CANCELLED: "cancelled_at",
                 Status.EXPIRED: "expired_at"}
@@ -57,10 +57,6 @@ def payable(order: Order) -> Order:
         raise Conflict("This order is paid by bank transfer against its invoice.",
                        "payment_method", code="pay_by_invoice")
     return order
-
-
-def full_name(given_name: str, family_name: str) -> str:
-    return " ".join(filter(None, [given_name, family_name]))
 
 
 def places_of(registrations: Iterable[Registration]) -> Counter:
@@ -140,14 +136,16 @@ def registration_data(registration: Registration, catalog: Catalog) -> Registrat
         delegate=Delegate(**{k: getattr(registration, k) for k in Delegate.model_fields}),
         hold_expires_at=registration.hold_expires_at if registration.status ==
         Status.PENDING_PAYMENT else None,
-        conference=conference_facts(catalog))
+        conference=conference_facts(catalog),
+        add_on_names=[catalog.add_on(code).name for code in registration.add_ons],
+        valid_on=list(ticket.valid_on) if ticket.valid_on else None)
 
 
 def order_lines(order: Order) -> list[OrderLine]:
     """Each delegate's price lines; named after the delegate when there are several."""
     several = len(order.registrations) > 1
     return [OrderLine(registration_id=r.id, amount=line["amount"], description=(
-                f"{full_name(r.given_name, r.family_name)}: {line['description']}"
+                f"{full_name(r.given_name, r.family_name, r.name_order)}: {line['description']}"
                 if several else line["description"]))
             for r in order.registrations for line in r.price_lines]
 
@@ -164,7 +162,7 @@ def order_data(order: Order, catalog: Catalog) -> OrderData:
                     purchase_order=order.purchase_order),
         delegates=[OrderDelegate(
             registration_id=r.id, reference=r.reference,
-            name=full_name(r.given_name, r.family_name), email=r.email,
+            name=full_name(r.given_name, r.family_name, r.name_order), email=r.email,
             ticket_type_name=catalog.ticket_type(r.ticket_type).name, status=r.status,
             amount_due=r.amount_due) for r in order.registrations],
         hold_expires_at=order.hold_expires_at, conference=conference_facts(catalog),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.text import search_key
+from shared.text import full_name, search_key
 
 
 class TestSearchKey:
@@ -13,3 +13,9 @@ class TestSearchKey:
     ])
     def test_accents_and_case_fold_away(self, text, key):
         assert search_key(text) == key
+
+
+def test_a_name_is_written_in_the_order_its_owner_asked():
+    assert full_name("Anna", "Kowalska") == "Anna Kowalska"
+    assert full_name("小明", "王", "family_first") == "王 小明"
+    assert full_name("Yudhoyono", "", "family_first") == "Yudhoyono"

@@ -57,8 +57,11 @@ function todayIso() {
   return new Date().toISOString().slice(0, 10);
 }
 
+// A name written as its owner asked: given name first, or family name first (王 小明).
 function fullName(person) {
-  return [person.given_name, person.family_name].filter(Boolean).join(" ");
+  const parts = [person.given_name, person.family_name];
+  if (person.name_order === "family_first") { parts.reverse(); }
+  return parts.filter(Boolean).join(" ");
 }
 
 function sleep(ms) {

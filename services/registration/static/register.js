@@ -215,7 +215,8 @@ function showEstimate() {
       lines: estimate.lines, total: estimate.total, totalLabel: t("register.subtotalLine"),
       currency, totalId: `${uid}-estimate-total`,
       caption: t("register.delegateEstimate", { number }) }));
-    const name = fullName({ given_name: field(section, "given_name").value.trim(),
+    const name = fullName({ name_order: field(section, "name_order").value,
+                            given_name: field(section, "given_name").value.trim(),
                             family_name: field(section, "family_name").value.trim() });
     orderLines.push({
       description: t("register.delegateLine", { number, ticket: estimate.ticket.name }),
