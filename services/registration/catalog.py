@@ -96,6 +96,8 @@ class TicketType(Item):
     prices: Prices
     early_bird: EarlyBird | None = None
     requires_code: bool = False
+    valid_on: tuple[date, ...] | None = Field(
+        None, description="the days a day pass admits its holder; absent: every day")
 
 
 class AddOn(Item):
@@ -147,6 +149,11 @@ class Catalog(Item):
             unknown = set(item.ticket_types or ()) - set(tickets)
             if unknown:
                 raise ValueError(f"{item.code} names unknown ticket types {sorted(unknown)}")
+        conference = self.conference
+        for ticket in self.ticket_types:
+            if any(not conference.starts_on <= day <= conference.ends_on
+                   for day in ticket.valid_on or ()):
+                raise ValueError(f"{ticket.code} is valid on a day outside the conference")
         return self
 
     def ticket_type(self, code: str) -> TicketType | None:
