@@ -10,13 +10,23 @@ in their emails) is an HMAC of the registration id with ``SECRET_KEY``, and a
 buyer's (``X-Order-Token``) one of the order id for another purpose: any
 service holding the key can make or check it, nothing secret is stored, and it
 carries no personal data. The ticket token in the e-ticket's and the badge's QR
-code is the registration id with its HMAC for another purpose: a scanner can
-read the id from it, and nobody can make one.
+code is the registration id with its Ed25519 signature: a scanner can read the id
+from it, nobody can make one, and anyone with the public key (the registration
+desk, offline) can check one. The signing key is derived from ``SECRET_KEY``
+(HKDF), so every service that issues tickets makes the same tokens; tokens of the
+earlier kind (the id and an HMAC) are still accepted.
 """
 
 import base64
 import hashlib
 import hmac
+import uuid
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 ADMIN = "admin"
 DESK = "desk"
@@ -64,14 +74,58 @@ def is_order_token(secret_key: str, order_id: str, token: str | None) -> bool:
     return _same(token, order_token(secret_key, order_id))
 
 
+TICKET_KEY_INFO = b"ecsite-conference ticket signing key v1"
+TICKET_SIGNED = b"ecsite-ticket:"  # what is signed: this, then the id's 16 bytes
+ID_CHARS, SIGNATURE_CHARS = 22, 86  # base64url, unpadded, of 16 and 64 bytes
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes | None:
+    """The bytes of unpadded base64url ``text``; None unless it is exactly that."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError):
+        return None
+    return raw if _b64(raw) == text else None
+
+
+@lru_cache(maxsize=4)
+def _ticket_signing_key(secret_key: str) -> Ed25519PrivateKey:
+    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=TICKET_KEY_INFO).derive(secret_key.encode())
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def ticket_public_key(secret_key: str) -> str:
+    """The raw Ed25519 public key that checks ticket tokens, base64url."""
+    return _b64(_ticket_signing_key(secret_key).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
 def ticket_token(secret_key: str, registration_id: str) -> str:
-    """What the e-ticket's and the badge's QR code carry: ``<registration id>.<mac>``."""
-    return f"{registration_id}.{_mac(secret_key, 'ticket', registration_id)}"
+    """What the e-ticket's and the badge's QR code carry: ``<id>.<signature>``, the
+    registration id's 16 bytes and the Ed25519 signature, base64url (109 characters)."""
+    raw_id = uuid.UUID(registration_id).bytes
+    signature = _ticket_signing_key(secret_key).sign(TICKET_SIGNED + raw_id)
+    return f"{_b64(raw_id)}.{_b64(signature)}"
 
 
 def registration_of_ticket(secret_key: str, token: str) -> str | None:
-    """The registration id in a genuine ticket token; None for a forged one."""
-    registration_id, _, mac = (token or "").strip().rpartition(".")
-    expected = _mac(secret_key, "ticket", registration_id)
-    return registration_id if registration_id and hmac.compare_digest(
-        mac.encode(), expected.encode()) else None
+    """The registration id in a genuine ticket token (signed, or of the earlier HMAC
+    kind); None for a forged one."""
+    head, _, tail = (token or "").strip().rpartition(".")
+    if len(head) == ID_CHARS and len(tail) == SIGNATURE_CHARS:
+        raw_id, signature = _unb64(head), _unb64(tail)
+        if raw_id is None or signature is None:
+            return None
+        try:
+            _ticket_signing_key(secret_key).public_key().verify(signature,
+                                                                TICKET_SIGNED + raw_id)
+        except InvalidSignature:
+            return None
+        return str(uuid.UUID(bytes=raw_id))
+    expected = _mac(secret_key, "ticket", head)
+    return head if head and hmac.compare_digest(tail.encode(), expected.encode()) else None

@@ -5,18 +5,28 @@ from pathlib import Path
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
-from services.badges import operations
+from services.badges import desk, operations
 from services.badges.models import Base
+from services.badges.printing import DeskPrinters
 from services.badges.rendering import render_badges
 from services.badges.schemas import (
+    AttentionRequest,
     BadgeView,
+    BatchResult,
+    BrowserPrintRequest,
+    BrowserPrintResult,
+    CheckInBatch,
     CheckInRequest,
     CheckInResult,
+    DayList,
+    DeskPrintRequest,
+    DeskPrintResult,
+    PrinterList,
     PrintRequest,
     SearchQuery,
     SearchResult,
 )
-from shared.auth import ADMIN, DESK
+from shared.auth import ADMIN, DESK, ticket_public_key
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
 from shared.errors import NotFound
@@ -24,9 +34,17 @@ from shared.http import HttpService, http
 from shared.rendering import off_hub
 
 STATIC = Path(__file__).with_name("static")
-DESK_FILES = {"desk.js": "text/javascript", "desk.css": "text/css"}
-PAGE_SECURITY = {"Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; "
-                 "frame-src 'self' blob:; object-src 'none'; base-uri 'none'"}
+DESK_FILES = {"desk.js": "text/javascript", "desk-print.js": "text/javascript",
+              "desk-camera.js": "text/javascript", "desk-offline.js": "text/javascript",
+              "desk.css": "text/css"}
+# The camera is the page's own to use (a tablet scans with it); a badge's PDF is shown in a
+# frame of the page (blob:) to print it.
+PAGE_SECURITY = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; "
+                               "media-src 'self' blob: mediastream:; frame-src 'self' blob:; "
+                               "object-src 'none'; base-uri 'none'; form-action 'self'",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), payment=()",
+}
 STAFF = (ADMIN, DESK)
 
 
@@ -40,29 +58,58 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
 
 
 class BadgesService(HttpService):
-    """Badges for every confirmed delegate, printed in batches or at the desk; check-in."""
+    """Badges for every confirmed delegate, printed in batches or at the desk; the
+    registration desk (check-in, online and, with the day's list, offline)."""
 
     name = "badges"
     title = "Ecsite Conference Ticketing: badges"
 
     db = Database(Base.metadata)
     config = Config()
+    printers = DeskPrinters()
 
+    @event_handler("registration", "registration_created")
     @event_handler("registration", "registration_confirmed")
     @event_handler("registration", "registration_updated")
     @event_handler("registration", "registration_cancelled")
+    @event_handler("registration", "registration_expired")
     def on_registration(self, event):
         operations.on_registration_event(self.db, event, render_off_hub,
                                          self.config["SECRET_KEY"])
 
     @http("GET", "/api/badges/<string:registration_id>.pdf", roles=STAFF,
-          summary="One A6 badge, for the desk printer (counted as printed)")
+          summary="One A6 badge to look at (a preview: not counted as printed); its version "
+                  "in X-Badge-Version")
     def badge_pdf(self, request, registration_id):
-        pdf = operations.print_one(self.db, registration_id, utcnow())
-        return pdf_response(pdf, f"badge-{registration_id}.pdf")
+        pdf, version = operations.preview(self.db, registration_id)
+        response = pdf_response(pdf, f"badge-{registration_id}.pdf")
+        response.headers["X-Badge-Version"] = str(version)
+        return response
+
+    @http("POST", "/api/badges/<string:registration_id>/print", body=DeskPrintRequest,
+          roles=STAFF, summary="Print one A6 badge on a desk's printer (IPP); counted once the "
+                               "printer has taken it; 503 with Retry-After when it cannot",
+          responses={202: ("Sent to the printer", DeskPrintResult)})
+    def print_at_desk(self, request, registration_id, body):
+        return 202, operations.print_at_desk(self.db, self.printers, registration_id,
+                                             body.printer, utcnow())
+
+    @http("POST", "/api/badges/<string:registration_id>/printed", body=BrowserPrintRequest,
+          roles=STAFF, summary="Record a badge printed from the browser (the preview's "
+                               "version)",
+          responses={200: ("Counted", BrowserPrintResult)})
+    def printed_in_browser(self, request, registration_id, body):
+        return operations.record_browser_print(self.db, registration_id, body.badge_version,
+                                               utcnow())
+
+    @http("GET", "/api/desk/printers", roles=STAFF, summary="The desk printers, by name",
+          responses={200: ("The configured printers", PrinterList)})
+    def desk_printers(self, request):
+        return PrinterList(printers=self.printers.names())
 
     @http("POST", "/api/badges/print", body=PrintRequest, roles=STAFF,
-          summary="Many badges in one PDF: A4 sheets of four with cut marks, or A6 pages")
+          summary="Many badges in one PDF: A4 sheets of four with cut marks, or A6 pages "
+                  "(each counted as printed)")
     def print_badges(self, request, body):
         pdf = operations.print_many(
             self.db, render_off_hub, self.config["SECRET_KEY"], utcnow(),
@@ -71,28 +118,47 @@ class BadgesService(HttpService):
         return pdf_response(pdf, f"badges-{body.layout}.pdf")
 
     @http("POST", "/api/checkin", body=CheckInRequest, roles=STAFF,
-          summary="Check a delegate in by the token their QR code carries",
+          summary="Check a delegate in by the token their QR code carries: 200 when in now "
+                  "or already; 4xx (invalid_ticket, not_found, unpaid, expired, cancelled, "
+                  "wrong_day) when they may not come in",
           responses={200: ("Checked in, or already", CheckInResult)})
     def check_in(self, request, body):
-        registration_id = operations.registration_of(body.token, self.config["SECRET_KEY"])
-        return operations.check_in(self.db, registration_id, utcnow())
+        registration_id = desk.registration_of(body.token, self.config["SECRET_KEY"])
+        return desk.check_in(self.db, registration_id, utcnow())
 
     @http("POST", "/api/badges/<string:registration_id>/checkin", roles=STAFF,
-          summary="Check a delegate in from the desk's search",
+          summary="Check a delegate in from the desk's search (refusals as for a scan)",
           responses={200: ("Checked in, or already", CheckInResult)})
     def check_in_by_id(self, request, registration_id):
-        return operations.check_in(self.db, registration_id, utcnow())
+        return desk.check_in(self.db, registration_id, utcnow(), field="registration_id")
+
+    @http("PATCH", "/api/badges/<string:registration_id>", body=AttentionRequest,
+          roles=(ADMIN,), summary="Set or clear the organiser's note the desk sees on scanning",
+          responses={200: ("The desk's view, with the note", BadgeView)})
+    def set_attention(self, request, registration_id, body):
+        return desk.set_attention(self.db, registration_id, body.attention)
 
     @http("GET", "/api/desk/search", query=SearchQuery, roles=STAFF,
-          summary="Find delegates by name, organisation, email or reference (accents ignored)",
-          responses={200: ("Up to 50 badges", SearchResult)})
+          summary="Find registrations by name (in any script, from Latin letters too), "
+                  "organisation, email or reference (accents ignored)",
+          responses={200: ("Up to 50 registrations", SearchResult)})
     def search(self, request, query):
-        return SearchResult(items=[BadgeView(
-            registration_id=b.registration_id, reference=b.reference,
-            name=" ".join(filter(None, [b.given_name, b.family_name])),
-            organisation=b.organisation, ticket_type_name=b.ticket_type_name, role=b.role,
-            status=b.status, printed_count=b.printed_count, last_printed_at=b.last_printed_at,
-            checked_in_at=b.checked_in_at) for b in operations.search(self.db, query.q)])
+        return {"items": desk.search(self.db, query.q)}
+
+    @http("GET", "/api/desk/day", roles=STAFF,
+          summary="The day's list and the tickets' public key, for a desk that loses the "
+                  "network",
+          responses={200: ("What the desk keeps", DayList)})
+    def day_list(self, request):
+        return desk.day_list(self.db, ticket_public_key(self.config["SECRET_KEY"]), utcnow())
+
+    @http("POST", "/api/desk/checkins", body=CheckInBatch, roles=STAFF,
+          summary="Check-ins a desk made offline, each at its scan time: idempotent (nobody "
+                  "is checked in twice; the first scan's time is kept)",
+          responses={200: ("Each one's outcome", BatchResult)})
+    def check_in_batch(self, request, body):
+        return {"results": desk.check_in_all(
+            self.db, [(c.registration_id, c.scanned_at) for c in body.checkins], utcnow())}
 
     @http("GET", "/desk", summary="The registration desk page (it asks for the desk token)")
     def desk_page(self, request):

@@ -1,11 +1,8 @@
 """The badges service through RabbitMQ and the registration service: badges made on
-confirmation, remade on change, withdrawn on cancellation; printing; check-in in the
-conference's time zone; the desk page in a real browser."""
+confirmation, remade on change, withdrawn on cancellation; batch printing; check-in in the
+conference's time zone; the desk's copy of unpaid registrations, its search and notes."""
 
 import io
-import json
-import subprocess
-import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,41 +11,10 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
-from services.badges.service import BadgesService
-from services.registration.service import RegistrationService
 from shared.auth import ticket_token
-from tests.conftest import ROOT, make_config, wait_until
+from tests.badges.conftest import SECRET
+from tests.conftest import wait_until
 from tests.registration.conftest import register
-
-SECRET = "test-secret-key"  # make_config's SECRET_KEY
-
-
-class Desk:
-    def __init__(self, registration, badges, events):
-        self.registration, self.badges, self.events = registration, badges, events
-
-    def confirmed(self, **delegate) -> dict:
-        """A free (speaker) registration, confirmed at once, once its badge is made."""
-        created = register(self.registration, ticket_type="speaker", discount_code="SPEAKER27",
-                           add_ons=[], **delegate)
-        self.events.wait_for("badge_generated", created["id"])
-        return created
-
-    def pdf_text(self, registration_id) -> str:
-        response = self.badges.get(f"/api/badges/{registration_id}.pdf",
-                                   headers=self.badges.as_desk())
-        assert response.status_code == 200, response.text
-        return PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
-
-
-@pytest.fixture
-def desk(start_service, amqp_uri, tmp_path, listen):
-    events = listen("badges")
-    _, registration = start_service(RegistrationService, make_config(
-        "registration", amqp_uri, f"sqlite:///{tmp_path / 'registration.db'}"))
-    _, badges = start_service(BadgesService, make_config(
-        "badges", amqp_uri, f"sqlite:///{tmp_path / 'badges.db'}"))
-    return Desk(registration, badges, events)
 
 
 def test_a_confirmed_registration_gets_its_badge(desk):
@@ -123,7 +89,8 @@ def test_the_qr_code_decodes_to_a_token_the_check_in_accepts(desk):
     assert second.json()["status"] == "already_checked_in"
     at = datetime.fromisoformat(first.json()["checked_in_at"]).astimezone(
         ZoneInfo("Europe/Helsinki"))  # the catalog's time zone, as registration's events say
-    assert f"already checked in at {at:%H:%M}" in second.json()["message"]
+    assert f"already checked in at {at:%a} {at.day} {at:%b}, {at:%H:%M}" in second.json()[
+        "message"]
     [checked_in] = desk.events.wait_for("delegate_checked_in", created["id"])
     assert len(desk.events.of_type("delegate_checked_in", created["id"])) == 1
     assert checked_in["data"]["registration_id"] == created["id"]
@@ -146,7 +113,7 @@ def test_a_forged_or_unknown_ticket_is_refused(desk, token, status, code):
 def test_every_endpoint_needs_a_desk_or_admin_token(desk):
     calls = [("GET", "/api/badges/x.pdf", None), ("POST", "/api/badges/print", {}),
              ("POST", "/api/checkin", {"token": "x"}), ("POST", "/api/badges/x/checkin", None),
-             ("GET", "/api/desk/search?q=a", None)]
+             ("GET", "/api/desk/search?q=a", None), ("PATCH", "/api/badges/x", {})]
     for method, path, body in calls:
         assert desk.badges.request(method, path, json=body).status_code == 401, path
         wrong = {"Authorization": "Bearer guess"}
@@ -162,25 +129,70 @@ def test_the_desk_search_ignores_accents(desk):
     assert found[0]["printed_count"] == 0 and found[0]["checked_in_at"] is None
 
 
-def test_the_desk_page_in_a_real_browser(desk, tmp_path):
+def test_the_desk_knows_an_unpaid_registration_and_refuses_its_ticket(desk):
+    created = register(desk.registration)  # a full ticket and the gala dinner, to be paid
+
+    def pending():
+        found = desk.badges.get("/api/desk/search", params={"q": created["reference"]},
+                                headers=desk.badges.as_desk()).json()["items"]
+        return found and found[0]
+
+    badge = wait_until(pending, message="the pending registration at the desk")
+    assert (badge["status"], badge["add_on_names"]) == ("pending", ["Gala dinner (11 June)"])
+    assert badge["ticket_type_name"] == "Full conference (10-12 June)"
+    refused = desk.badges.post("/api/checkin", json={"token": ticket_token(
+        SECRET, created["id"])}, headers=desk.badges.as_desk())
+    assert refused.status_code == 409
+    assert refused.json()["error"] == {
+        "code": "unpaid", "field": "token",
+        "message": "Łukasz Żółć has not paid: the registration awaits payment."}
+    by_id = desk.badges.post(f"/api/badges/{created['id']}/checkin",
+                             headers=desk.badges.as_desk())
+    assert by_id.status_code == 409 and by_id.json()["error"]["field"] == "registration_id"
+
+
+def test_an_organiser_s_note_for_the_desk(desk):
     created = desk.confirmed()
-    screenshots = ROOT / "var" / "screenshots"
-    run = subprocess.run(
-        [sys.executable, "-m", "tests.badges.browser", desk.badges.base_url,
-         "test-desk-token", "zolc", ticket_token(SECRET, created["id"]), str(screenshots)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert run.returncode == 0, run.stderr[-3000:]
-    seen = json.loads(run.stdout.strip().splitlines()[-1])
-    assert "not accepted" in seen["laptop_wrong_token"]
-    assert seen["laptop_focused"] == "scan"
-    assert "Łukasz Żółć" in seen["laptop_results"][0]
-    assert "Łukasz Żółć" in seen["tablet_results"][0]
-    assert seen["popup_url"].startswith("blob:")
-    assert "is checked in" in seen["status_after_click"]
-    assert "already checked in at" in seen["status_after_scan"]
-    assert "not one of our tickets" in seen["status_after_forged_scan"]
-    assert seen["focused_after_scan"] == "scan"
-    [badge] = desk.badges.get("/api/desk/search", params={"q": "zolc"},
-                              headers=desk.badges.as_desk()).json()["items"]
-    assert badge["printed_count"] == 1 and badge["checked_in_at"]
-    assert (screenshots / "desk-laptop-after-check-in.png").exists()
+    path = f"/api/badges/{created['id']}"
+    note = {"attention": "Speaker: send to the speakers' room"}
+    assert desk.badges.patch(path, json=note, headers=desk.badges.as_desk()).status_code == 403
+    too_long = desk.badges.patch(path, json={"attention": "x" * 201},
+                                 headers=desk.badges.as_admin())
+    assert too_long.status_code == 422 and too_long.json()["error"]["field"] == "attention"
+    unknown = desk.badges.patch("/api/badges/00000000-0000-4000-8000-000000000000", json=note,
+                                headers=desk.badges.as_admin())
+    assert unknown.status_code == 404
+    assert desk.badge(created)["attention"] is None
+
+    answer = desk.badges.patch(path, json=note, headers=desk.badges.as_admin())
+
+    assert answer.status_code == 200 and answer.json()["attention"] == note["attention"]
+    scanned = desk.badges.post("/api/checkin", json={"token": ticket_token(
+        SECRET, created["id"])}, headers=desk.badges.as_desk()).json()
+    assert scanned["attention"] == note["attention"] and scanned["status"] == "checked_in"
+
+
+def test_the_desk_search_finds_any_script_from_latin_letters(desk):
+    greek = desk.confirmed(given_name="Αλέξανδρος", family_name="Παπαδόπουλος",
+                           email="alexandros@example.org")
+    chinese = desk.confirmed(given_name="小明", family_name="王", email="wang@example.org")
+    for query, created in [("papad", greek), ("wang", chinese), ("Παπαδόπουλος", greek)]:
+        found = desk.badges.get("/api/desk/search", params={"q": query},
+                                headers=desk.badges.as_desk()).json()["items"]
+        assert [b["registration_id"] for b in found] == [created["id"]], query
+        assert "email" not in found[0]
+
+
+def test_the_openapi_document_describes_the_desk(desk):
+    document = desk.badges.get("/openapi.json").json()
+    assert {"/api/checkin", "/api/badges/{registration_id}", "/api/desk/search",
+            "/api/desk/day", "/api/desk/checkins", "/api/desk/printers",
+            "/api/badges/{registration_id}/print", "/api/badges/{registration_id}/printed"
+            } <= set(document["paths"])
+    schemas = document["components"]["schemas"]
+    assert set(schemas["DayListItem"]["properties"]) == {
+        "registration_id", "reference", "name", "organisation", "ticket_type_name",
+        "add_on_names", "status", "checked_in_at", "attention"}
+    assert "email" not in schemas["BadgeView"]["properties"]
+    assert schemas["CheckInResult"]["properties"]["status"]["enum"] == [
+        "checked_in", "already_checked_in"]

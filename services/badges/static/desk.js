@@ -1,75 +1,219 @@
-// The registration desk: sign in with the desk token, scan QR codes, find delegates,
-// check them in and print their badge. The token lives in this tab's sessionStorage.
-"use strict";
+// The registration desk: sign in with the desk token; scan a QR code (USB scanner, or the
+// tablet's camera) for a large verdict: green (checked in now: the badge prints at once),
+// amber (already in, since when), red (may not come in, and why); find delegates by name.
+// Without the network it goes on with today's list (desk-offline.js). The token lives in
+// this tab's sessionStorage; the printer choice, the list and the queue in localStorage.
+import { cameraAvailable, startCamera } from "./desk-camera.js";
+import { OfflineDesk } from "./desk-offline.js";
+import { loadPrinters, printBadge } from "./desk-print.js";
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "deskToken";
+const HEADLINES = {
+  checked_in: "Checked in", already_checked_in: "Already checked in",
+  invalid_ticket: "Not our ticket", not_found: "Unknown ticket", unpaid: "Not paid",
+  expired: "Expired unpaid", cancelled: "Cancelled", wrong_day: "Wrong day",
+  replaced: "Replaced", print: "Printing the badge", offline: "No connection",
+  unverifiable: "Search the name", no_list: "No list for today",
+};
+const CHECK_IN_WAIT_MS = 6000;  // then the desk goes on without the network
+const REQUEST_WAIT_MS = 20000;
+const LIST_REFRESH_MS = 5 * 60 * 1000;  // today's list taken again, while online
+const STATUS_WORDS = { pending: "awaits payment", withdrawn: "cancelled",
+                       expired: "expired unpaid" };
+let stopCamera = null;
+let busy = Promise.resolve();
 
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
-async function api(method, path, body) {
+async function api(method, path, body, waitMs = REQUEST_WAIT_MS) {
   const response = await fetch(path, {
     method,
     headers: { "Authorization": `Bearer ${token()}`,
                ...(body ? { "Content-Type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(waitMs),
   });
   if (response.status === 401) { signOut("The desk token was not accepted."); }
   return response;
 }
 
-function say(text, tone) {
-  const status = $("status");
-  status.textContent = text;
-  status.className = `status ${tone}`;
+const offline = new OfflineDesk(api);
+
+function unreachable(error) {
+  return error instanceof TypeError || error?.name === "TimeoutError";
 }
 
-function signOut(reason) {
-  sessionStorage.removeItem(TOKEN_KEY);
-  $("desk").hidden = true;
-  $("sign-out").hidden = true;
-  $("sign-in").hidden = false;
-  const error = $("sign-in-error");
-  error.hidden = !reason;
-  error.textContent = reason || "";
-  $("desk-token").focus();
+// The desk's one way of telling a time: "Thu 10 Jun, 09:12", in the conference's zone.
+function localTime(iso, timeZone) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone, weekday: "short", day: "numeric", month: "short", hour: "2-digit",
+    minute: "2-digit", hourCycle: "h23",
+  }).formatToParts(new Date(iso)).map((part) => [part.type, part.value]));
+  return `${parts.weekday} ${parts.day} ${parts.month}, ${parts.hour}:${parts.minute}`;
 }
 
-function openDesk() {
-  $("sign-in").hidden = true;
-  $("desk").hidden = false;
-  $("sign-out").hidden = false;
-  $("scan").focus();
+function showError(id, text) {
+  $(id).textContent = text || "";
+  $(id).hidden = !text;
 }
 
-async function errorText(response) {
-  try { return (await response.json()).error.message; } catch { return "Something went wrong."; }
+// Before any new scan or search: nothing of the last one stays on screen.
+function clearMessages() {
+  $("verdict").hidden = true;
+  $("verdict").className = "verdict";
+  for (const id of ["verdict-headline", "verdict-name", "verdict-message", "verdict-ticket",
+                    "verdict-print"]) { $(id).textContent = ""; }
+  $("verdict-add-ons").replaceChildren();
+  for (const id of ["verdict-attention", "verdict-unprintable", "verdict-print-button"]) {
+    $(id).hidden = true;
+  }
+  for (const id of ["search-error", "camera-error", "sync-report"]) { showError(id, ""); }
 }
 
-async function checkIn(path, body) {
-  const response = await api("POST", path, body);
-  if (!response.ok) { say(await errorText(response), "bad"); return null; }
-  const result = await response.json();
-  say(result.message, result.status === "checked_in" ? "ok" : "warn");
-  return result;
+function showVerdict(tone, code, person, message) {
+  $("verdict").className = `verdict ${tone}`;
+  $("verdict-headline").textContent = HEADLINES[code] || "Not admitted";
+  $("verdict-name").textContent = person?.name || "";
+  $("verdict-message").textContent = message;
+  if (person?.ticket_type_name) {
+    $("verdict-ticket").textContent = [person.ticket_type_name, person.organisation,
+                                       person.reference].filter(Boolean).join(" · ");
+  }
+  $("verdict-add-ons").replaceChildren(...(person?.add_on_names || []).map((name) => {
+    const item = document.createElement("li");
+    item.textContent = name;
+    return item;
+  }));
+  if (person?.attention) {
+    $("verdict-attention").textContent = `Note: ${person.attention}`;
+    $("verdict-attention").hidden = false;
+  }
+  if (person?.unprintable) {
+    $("verdict-unprintable").textContent = "The badge has characters no font could print " +
+      `(${person.unprintable}): check the name with the delegate before printing.`;
+    $("verdict-unprintable").hidden = false;
+  }
+  $("verdict").hidden = false;
 }
 
-async function printBadge(registrationId) {
-  const response = await api("GET", `/api/badges/${encodeURIComponent(registrationId)}.pdf`);
-  if (!response.ok) { say(await errorText(response), "bad"); return; }
-  const url = URL.createObjectURL(await response.blob());
-  window.open(url, "_blank");
+function tellPrint(text, ok) {
+  $("verdict-print").textContent = text;
+  $("verdict-print").className = ok ? "" : "error";
+}
+
+async function print(person) {
+  $("verdict-print-button").hidden = true;
+  tellPrint("Printing…", true);
+  try {
+    await printBadge(api, person.registration_id, $("printer").value, tellPrint);
+  } catch (error) {
+    if (!unreachable(error)) { throw error; }
+    tellPrint("The badge cannot be printed without the network.", false);
+  }
+  $("verdict-print-button").hidden = false;
+}
+
+async function showCheckIn(response) {
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = answer.error || { code: "error", message: "Something went wrong." };
+    showVerdict("bad", error.code, null, error.message);
+    return;
+  }
+  const arrived = answer.status === "checked_in";
+  offline.remember(answer.registration_id, answer.checked_in_at);
+  showVerdict(arrived ? "ok" : "warn", answer.status, answer, arrived
+    ? "Checked in now."
+    : `Already checked in: ${localTime(answer.checked_in_at, answer.timezone)}.`);
+  $("verdict-print-button").onclick = () => print(answer);
+  if (arrived && !answer.unprintable) {
+    await print(answer);
+  } else {
+    $("verdict-print-button").hidden = false;
+  }
+}
+
+// A verdict reached without the network; the badge is printed once it is back.
+function showOfflineVerdict(verdict) {
+  const since = verdict.since && localTime(verdict.since, verdict.person.timezone);
+  showVerdict(verdict.tone, verdict.code, verdict.person,
+              since ? `Already checked in: ${since}.` : verdict.message);
+  if (verdict.tone !== "bad") { tellPrint("Print the badge once the network is back.", true); }
+  showConnection();
+}
+
+// One scan or check-in at a time, in the order they came; a network failure said in red.
+function serially(task) {
+  busy = busy.then(task).catch(() => {
+    showVerdict("bad", "offline", null, "The desk cannot reach the server: try again.");
+  });
+  return busy;
+}
+
+// Online if the server answers in time; else from today's list, in this browser.
+async function checkIn(online, withoutNetwork) {
+  if (navigator.onLine) {
+    try {
+      await showCheckIn(await online());
+      sendQueued();
+      return;
+    } catch (error) {
+      if (!unreachable(error)) { throw error; }
+    }
+  }
+  showOfflineVerdict(await withoutNetwork());
+}
+
+function scan(code) {
+  return serially(async () => {
+    clearMessages();
+    await checkIn(() => api("POST", "/api/checkin", { token: code }, CHECK_IN_WAIT_MS),
+                  () => offline.scan(code));
+  });
+}
+
+function showConnection() {
+  const day = offline.today();
+  const waiting = offline.queue().length;
+  const list = day ? `today's list: ${day.items.length} people` : "no list for today yet";
+  $("connection").textContent = [
+    navigator.onLine ? "Online" : "Offline: tickets checked in this browser",
+    list, waiting ? `${waiting} check-ins to send` : ""].filter(Boolean).join(" · ");
+  $("connection").className = navigator.onLine ? "connection" : "connection offline";
+}
+
+async function sendQueued() {
+  if (!token()) { return; }
+  const results = await offline.send();
+  if (results) {
+    const refused = results.filter((result) => result.outcome === "refused");
+    const sent = results.length - refused.length;
+    showError("sync-report", refused.length ? "Refused on sending: " +
+              refused.map((result) => result.message).join(" ") : "");
+    $("sync-sent").textContent = `${sent} check-ins made offline sent.`;
+  }
+  showConnection();
 }
 
 function describe(badge) {
   const arrived = badge.checked_in_at
-    ? `checked in ${new Date(badge.checked_in_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`
-    : "not checked in";
-  const printed = badge.printed_count
+    ? `checked in ${localTime(badge.checked_in_at, badge.timezone)}` : "not checked in";
+  const printed = badge.printed_count === undefined ? "" : badge.printed_count
     ? `badge printed ${badge.printed_count}×` : "badge not printed yet";
-  const withdrawn = badge.status === "active" ? "" : " · CANCELLED";
-  return `${badge.organisation} · ${badge.ticket_type_name} · ${badge.reference} · ` +
-         `${arrived} · ${printed}${withdrawn}`;
+  const state = STATUS_WORDS[badge.status]?.toUpperCase();
+  return [badge.organisation, badge.ticket_type_name, badge.reference, arrived, printed, state]
+    .filter(Boolean).join(" · ");
+}
+
+function button(text, label, className, onClick) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.textContent = text;
+  element.className = className;
+  element.setAttribute("aria-label", label);
+  element.addEventListener("click", onClick);
+  return element;
 }
 
 function showResults(items) {
@@ -87,26 +231,20 @@ function showResults(items) {
     const actions = document.createElement("div");
     actions.className = "actions";
     if (badge.status === "active") {
-      const checkAndPrint = document.createElement("button");
-      checkAndPrint.type = "button";
-      checkAndPrint.textContent = "Check in & print badge";
-      checkAndPrint.setAttribute("aria-label", `Check in and print the badge of ${badge.name}`);
-      checkAndPrint.addEventListener("click", async () => {
-        if (await checkIn(`/api/badges/${encodeURIComponent(badge.registration_id)}/checkin`)) {
-          await printBadge(badge.registration_id);
+      const path = `/api/badges/${encodeURIComponent(badge.registration_id)}/checkin`;
+      actions.append(
+        button("Check in", `Check in ${badge.name}`, "", () => serially(async () => {
+          clearMessages();
+          await checkIn(() => api("POST", path, undefined, CHECK_IN_WAIT_MS),
+                        () => offline.checkIn(badge.registration_id));
           await search();
-        }
-      });
-      const reprint = document.createElement("button");
-      reprint.type = "button";
-      reprint.className = "secondary";
-      reprint.textContent = "Print badge";
-      reprint.setAttribute("aria-label", `Print the badge of ${badge.name}`);
-      reprint.addEventListener("click", async () => {
-        await printBadge(badge.registration_id);
-        await search();
-      });
-      actions.append(checkAndPrint, reprint);
+        })),
+        button("Print badge", `Print the badge of ${badge.name}`, "secondary", async () => {
+          clearMessages();
+          showVerdict("info", "print", badge, "");
+          await print(badge);
+          await search();
+        }));
     }
     item.append(who, actions);
     list.append(item);
@@ -121,29 +259,100 @@ function showResults(items) {
 async function search() {
   const q = $("search").value.trim();
   if (!q) { showResults([]); return; }
-  const response = await api("GET", `/api/desk/search?q=${encodeURIComponent(q)}`);
-  if (response.ok) { showResults((await response.json()).items); }
+  let response;
+  try {
+    if (navigator.onLine) {
+      response = await api("GET", `/api/desk/search?q=${encodeURIComponent(q)}`);
+    }
+  } catch (error) {
+    if (!unreachable(error)) { throw error; }
+  }
+  if (!response) {
+    showResults(offline.search(q));
+  } else if (response.ok) {
+    showResults((await response.json()).items);
+  } else if (response.status !== 401) {
+    showError("search-error", "The search did not work; try again.");
+  }
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+function signOut(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  offline.forget();
+  stopCamera?.();
+  $("desk").hidden = true;
+  $("sign-out").hidden = true;
+  $("sign-in").hidden = false;
+  showError("sign-in-error", reason);
+  $("desk-token").focus();
+}
+
+async function openDesk() {
+  $("sign-in").hidden = true;
+  $("desk").hidden = false;
+  $("sign-out").hidden = false;
+  $("camera-start").hidden = !cameraAvailable();
+  $("scan").focus();
+  showConnection();
+  try {
+    await loadPrinters(api, $("printer"));
+    await offline.refresh();
+  } catch (error) {
+    if (!unreachable(error)) { throw error; }
+  }
+  await sendQueued();
+}
+
+async function toggleCamera(on) {
+  clearMessages();
+  if (!on) {
+    stopCamera?.();
+    stopCamera = null;
+  } else {
+    try {
+      stopCamera = await startCamera($("camera"), scan);
+    } catch (error) {
+      showError("camera-error", `The camera cannot be used: ${error.message}`);
+    }
+  }
+  $("camera-start").hidden = Boolean(stopCamera);
+  $("camera-stop").hidden = !stopCamera;
+  $("scan").focus();
+}
+
+function start() {
   $("sign-in").addEventListener("submit", async (event) => {
     event.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, $("desk-token").value.trim());
-    const probe = await api("GET", "/api/desk/search?q=a");
-    if (probe.ok) { $("desk-token").value = ""; openDesk(); }
+    try {
+      const probe = await api("GET", "/api/desk/printers");
+      if (probe.ok) { $("desk-token").value = ""; await openDesk(); }
+    } catch (error) {
+      if (!unreachable(error)) { throw error; }
+      signOut("The desk signs in with the network: try again once it is back.");
+    }
   });
   $("sign-out").addEventListener("click", () => signOut());
   $("scan-form").addEventListener("submit", async (event) => {
     event.preventDefault();  // a USB scanner types the code, then Enter
     const code = $("scan").value.trim();
     $("scan").value = "";
-    if (code) { await checkIn("/api/checkin", { token: code }); }
+    if (code) { await scan(code); }
     $("scan").focus();
   });
+  $("camera-start").addEventListener("click", () => toggleCamera(true));
+  $("camera-stop").addEventListener("click", () => toggleCamera(false));
   let typing;
   $("search").addEventListener("input", () => {
     clearTimeout(typing);
+    clearMessages();
     typing = setTimeout(search, 200);
   });
+  window.addEventListener("online", sendQueued);
+  setInterval(() => { if (token() && navigator.onLine) { offline.refresh().catch(() => {}); } },
+              LIST_REFRESH_MS);
+  window.addEventListener("offline", showConnection);
   if (token()) { openDesk(); } else { signOut(); }
-});
+}
+
+start();
