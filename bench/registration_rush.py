@@ -184,6 +184,7 @@ def main():
     stripe_base = f"http://127.0.0.1:{PORTS['localstripe']}"
     env = {**os.environ, "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{name}",
            "LOG_LEVEL": "WARNING", "STRIPE_API_BASE": stripe_base, "ALLOW_LOCAL_SECRETS": "1",
+           "RATE_LIMITS": "off",
            "STRIPE_WEBHOOK_SECRET": "whsec_bench", "STRIPE_API_KEY": "sk_test_bench",
            "REGISTRATION_CATALOG_FILE": str(catalog_file), "SMTP_PORT": str(PORTS["smtp"]),
            **{f"{s.upper()}_DATABASE_URL": url_of[s] for s in SERVICES}}

@@ -34,6 +34,8 @@ LOCAL_DEFAULTS = {
     "PAYMENTS_PUBLIC_URL": "http://127.0.0.1:8001",
     "NOTIFICATIONS_PUBLIC_URL": "http://127.0.0.1:8003",
     "VAR_DIR": "var",
+    "RATE_LIMITS": "on",  # off: no abuse limits (load tests, benchmarks)
+    "TRUSTED_PROXY_HOPS": "0",  # load balancers in front, whose X-Forwarded-For is believed
 }
 
 # Seconds between the retries of a failing event handler; after the last one

@@ -65,6 +65,18 @@ class TooLarge(Refusal):
 
 
 @deserialize_to_instance
+class TooManyRequests(Refusal):
+    """The caller has asked too much, too fast; ``retry_after`` says when to try again."""
+
+    kind, code = "too_many", "too_many_requests"
+
+    def __init__(self, message: str, field: str | None = None, code: str | None = None,
+                 retry_after: int = 60):
+        super().__init__(message, field, code)
+        self.retry_after = max(1, int(retry_after))
+
+
+@deserialize_to_instance
 class Unavailable(Refusal):
     """Another service (or Stripe) cannot be reached now; try again shortly."""
 

@@ -58,7 +58,8 @@ SECURITY_HEADERS = {
 # The HTTP status of each kind of refusal; the only place refusals meet HTTP.
 STATUS_OF_KIND = {
     "bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404,
-    "conflict": 409, "gone": 410, "too_large": 413, "invalid": 422, "unavailable": 503,
+    "conflict": 409, "gone": 410, "too_large": 413, "invalid": 422, "too_many": 429,
+    "unavailable": 503,
 }
 RETRY_AFTER_SECONDS = {"unavailable": 5}
 
@@ -89,7 +90,7 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def refusal_response(refusal: Refusal) -> Response:
-    retry_after = RETRY_AFTER_SECONDS.get(refusal.kind)
+    retry_after = getattr(refusal, "retry_after", None) or RETRY_AFTER_SECONDS.get(refusal.kind)
     return error_response(STATUS_OF_KIND[refusal.kind], refusal.code, refusal.message,
                           refusal.field, {"Retry-After": str(retry_after)} if retry_after else None)
 
@@ -155,6 +156,17 @@ def idempotency_key(request) -> str | None:
         raise Invalid("An Idempotency-Key is 1 to 255 visible ASCII characters.",
                       "Idempotency-Key")
     return key
+
+
+def client_address(request, trusted_proxy_hops: int) -> str:
+    """The address of whoever sent the request: the peer, or, behind ``trusted_proxy_hops``
+    load balancers that each append it to X-Forwarded-For, the address the nearest of them
+    saw (anything further left is the client's to invent)."""
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")
+                 if part.strip()]
+    if trusted_proxy_hops > 0 and len(forwarded) >= trusted_proxy_hops:
+        return forwarded[-trusted_proxy_hops]
+    return request.remote_addr or "unknown"
 
 
 def is_database_away(exc: Exception) -> bool:

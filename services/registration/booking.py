@@ -9,6 +9,7 @@ import hashlib
 import json
 import secrets
 import uuid
+from collections import Counter
 from datetime import datetime
 
 import pycountry
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.registration import domain
+from services.registration.abuse import Client
 from services.registration.catalog import Catalog, load_catalog_file
 from services.registration.domain import Refused, Status
 from services.registration.models import (
@@ -157,7 +159,7 @@ def digest(value: str) -> str:
 def place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
                 delegates: list[DelegateRequest], payment_method: str, now: datetime, *,
                 idempotency_key: str | None = None, fields_of: str = "delegates",
-                complimentary: bool = False) -> Order:
+                complimentary: bool = False, client: Client | None = None) -> Order:
     """Price every delegate, hold all their seats or none, record the order and announce
     it; an order with nothing to pay is confirmed at once.
 
@@ -166,7 +168,8 @@ def place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
     reference drawn twice (one chance in 10^9) is refused by the unique constraint,
     and the order is made again with a new one. ``fields_of="delegates"`` names a
     refused field ``delegates[i].field``; ``""`` names it plainly (an order of one).
-    A ``complimentary`` order (an organiser's) is free and needs no codes.
+    A ``complimentary`` order (an organiser's) is free and needs no codes. A ``client``
+    (a booking from the public) must pass the abuse limits first.
     """
     key = digest(idempotency_key) if idempotency_key else None
     asked = digest(json.dumps([buyer.model_dump(mode="json"), payment_method, complimentary,
@@ -176,7 +179,7 @@ def place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
             return earlier
         try:
             return _place_order(uow, catalogs, buyer, delegates, payment_method, now, key,
-                                asked, fields_of, complimentary)
+                                asked, fields_of, complimentary, client)
         except IntegrityError as exc:
             uow.rollback()
             if attempt == 3 or not is_unique_violation(exc):
@@ -194,7 +197,8 @@ def _ordered_with(uow: UnitOfWork, key: str, asked: str) -> Order | None:
 
 def _place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
                  delegates: list[DelegateRequest], payment_method: str, now: datetime,
-                 key: str | None, asked: str, fields_of: str, complimentary: bool) -> Order:
+                 key: str | None, asked: str, fields_of: str, complimentary: bool,
+                 client: Client | None) -> Order:
     """One attempt at ``place_order``. The places are taken last, just before the
     commit, so that the row locks on the limits are held as briefly as can be."""
     catalog = catalogs.current(uow.session)
@@ -217,11 +221,17 @@ def _place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
     total = sum(quote.total for _, quote in quotes)
     if total and payment_method == "invoice":
         _invoice_possible(catalog, buyer, now, billing_field)
+    if client is not None and not complimentary:
+        client.admit(uow, buyer.email, Counter(
+            limit for wanted, quote in quotes if total
+            for limit in domain.limits_taken(wanted.ticket_type, wanted.add_ons,
+                                             quote.discount_code)), now)
     status = Status.PENDING_PAYMENT if total else Status.CONFIRMED
     order = Order(
         id=str(uuid.uuid4()), reference=new_reference(conference.reference_prefix),
         status=status, payment_method=payment_method, idempotency_key=key,
-        request_digest=asked, buyer_name=buyer.name, buyer_email=buyer.email,
+        request_digest=asked, client_key=client.key if client else None,
+        buyer_name=buyer.name, buyer_email=buyer.email,
         buyer_organisation=buyer.organisation, buyer_country=buyer.country,
         billing_address=buyer.billing_address, billing_vat_number=buyer.vat_number,
         purchase_order=buyer.purchase_order, amount_due=total,

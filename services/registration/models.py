@@ -51,6 +51,18 @@ class Limit(Base):
     held: Mapped[int] = mapped_column(default=0)
 
 
+class BookingAttempt(Base):
+    """A booking placed, counted for the abuse limits; kept only as long as a limit's
+    window (no address or email: keyed hashes of them)."""
+
+    __tablename__ = "booking_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_key: Mapped[str] = mapped_column(String(32), index=True)
+    email_key: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class Order(Base):
     """One booking: a buyer, one or more delegates, one amount due and one payment. Its
     seats are held all or nothing; its status leads its delegates' until one is cancelled
@@ -66,6 +78,8 @@ class Order(Base):
         String(64), unique=True, doc="the client's Idempotency-Key, hashed with its kind")
     request_digest: Mapped[str | None] = mapped_column(
         String(64), doc="what was asked with that key, to refuse the key's reuse for another")
+    client_key: Mapped[str | None] = mapped_column(
+        String(32), index=True, doc="who placed it (its address, keyed-hashed), for the limits")
 
     buyer_name: Mapped[str] = mapped_column(String(121))
     buyer_email: Mapped[str] = mapped_column(String(254))

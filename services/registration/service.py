@@ -11,6 +11,7 @@ from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from services.registration import booking, changes, pages, payment_events
+from services.registration.abuse import AbuseLimits, Client
 from services.registration.domain import Status
 from services.registration.models import Base, CatalogCache, Order, Registration
 from services.registration.orders import find, payable
@@ -41,6 +42,7 @@ from shared.db import Database, utcnow
 from shared.errors import Forbidden, NotFound
 from shared.http import (
     HttpService,
+    client_address,
     http,
     idempotency_key,
     json_response,
@@ -55,6 +57,8 @@ DELEGATE_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
                    404: ("No such registration", None)}
 BUYER_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
                 404: ("No such order", None)}
+TOO_MANY = {429: ("Too many bookings from this address or email, or too many unpaid: "
+                  "try again after Retry-After seconds", None)}
 PAYMENT_ANSWERS = {200: ("How to pay", PaymentView),
                    202: ("Payments is preparing it: ask again (Retry-After)", PaymentPreparing),
                    409: ("Nothing to pay", None)}
@@ -80,6 +84,14 @@ class RegistrationService(HttpService, OrganiserApi):
         process: a slow answer would stall every other request)."""
         self.db.rollback()
         return ask(call, *args, service="Payments")
+
+    def client(self, request) -> Client | None:
+        """Who is booking, for the abuse limits; None when they are off."""
+        limits = AbuseLimits.from_config(self.config)
+        if limits is None:
+            return None
+        address = client_address(request, int(self.config.get("TRUSTED_PROXY_HOPS", 0)))
+        return Client.at(limits, address, self.config["SECRET_KEY"])
 
     def token_for(self, request, header: str, id_: str, is_token) -> None:
         require_private_token(request, header, id_, is_token, self.config["SECRET_KEY"])
@@ -141,11 +153,11 @@ class RegistrationService(HttpService, OrganiserApi):
     @http("POST", "/api/orders", body=OrderRequest,
           summary="Book one or more delegates for one buyer; seats held until payment "
                   "(Idempotency-Key header: the same key gives the same order)",
-          responses={201: ("Booked", OrderCreated)})
+          responses={201: ("Booked", OrderCreated), **TOO_MANY})
     def place_order(self, request, body):
         order = booking.place_order(
             self.db, self.catalogs, body.buyer, body.delegates, body.payment_method, utcnow(),
-            idempotency_key=idempotency_key(request))
+            idempotency_key=idempotency_key(request), client=self.client(request))
         return 201, self.created(order)
 
     @http("GET", "/api/orders/<string:order_id>",
@@ -199,11 +211,12 @@ class RegistrationService(HttpService, OrganiserApi):
     @http("POST", "/api/registrations", body=RegistrationRequest,
           summary="Register one delegate who pays for themselves (an order of one); seats "
                   "held until payment (Idempotency-Key header: the same key, the same answer)",
-          responses={201: ("Registered", RegistrationCreated)})
+          responses={201: ("Registered", RegistrationCreated), **TOO_MANY})
     def create_registration(self, request, body):
         order = booking.place_order(
             self.db, self.catalogs, booking.buyer_of_one(body, body.billing()), [body], "card",
-            utcnow(), idempotency_key=idempotency_key(request), fields_of="")
+            utcnow(), idempotency_key=idempotency_key(request), fields_of="",
+            client=self.client(request))
         registration = order.registrations[0]
         secret = self.config["SECRET_KEY"]
         return 201, RegistrationCreated(
