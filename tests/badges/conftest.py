@@ -11,9 +11,13 @@ import uuid
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy.orm import Session
 
+from services.badges.models import Base
+from services.badges.rendering import Rendered
 from services.badges.service import BadgesService
 from services.registration.service import RegistrationService
+from shared.db import MessagingBase, UnitOfWork, make_engine
 from shared.events import new_event
 from tests.conftest import ROOT, make_config, wait_until
 from tests.cups import PrivateCups, why_cups_cannot_run
@@ -21,6 +25,22 @@ from tests.notifications import samples
 from tests.registration.conftest import register
 
 SECRET = "test-secret-key"  # make_config's SECRET_KEY
+
+
+@pytest.fixture
+def uow(tmp_path):
+    """A badges database, without a broker: for the use cases alone."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'badges.db'}")
+    MessagingBase.metadata.create_all(engine)
+    Base.metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        yield UnitOfWork(session, "badges.on_registration", lambda: None)
+    engine.dispose()
+
+
+def render(badges, layout) -> Rendered:
+    """Rendering stood in for, where only what the use cases do with a badge matters."""
+    return Rendered(pdf=b"%PDF badge", missing_glyphs={})
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
 

@@ -11,31 +11,19 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.badges import desk, operations
-from services.badges.models import Badge, Base
+from services.badges.models import Badge
 from services.badges.rendering import Rendered
 from services.registration.catalog import Catalog, load_catalog_file
-from shared.db import MessagingBase, UnitOfWork, alembic_config, make_engine, migrate, migrations
+from shared.db import UnitOfWork, alembic_config, make_engine, migrate, migrations
 from shared.errors import Conflict, NotFound
 from shared.events import new_event
+from tests.badges.conftest import render
 from tests.notifications import samples
 
 SECRET = "s3cret"
 THURSDAY_MORNING = datetime(2027, 6, 10, 6, 12, tzinfo=UTC)  # 09:12 in Helsinki
 ID = samples.REGISTRATION_ID
 
-
-@pytest.fixture
-def uow(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'badges.db'}")
-    MessagingBase.metadata.create_all(engine)
-    Base.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        yield UnitOfWork(session, "badges.on_registration", lambda: None)
-    engine.dispose()
-
-
-def render(badges, layout) -> Rendered:
-    return Rendered(pdf=b"%PDF badge", missing_glyphs={})
 
 
 def happen(uow, event_type: str, at: datetime | None = None, **changes) -> Badge:

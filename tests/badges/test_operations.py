@@ -6,32 +6,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from services.badges import desk, operations
-from services.badges.models import Badge, Base
+from services.badges.models import Badge
 from services.badges.printing import Printers
-from services.badges.rendering import Rendered
-from shared.db import MessagingBase, OutboxEvent, UnitOfWork, make_engine
+from shared.db import OutboxEvent
 from shared.errors import Conflict, Gone, Invalid
 from shared.events import new_event
+from tests.badges.conftest import render
 from tests.notifications import samples
 
 SECRET = "s3cret"
 
-
-@pytest.fixture
-def uow(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'badges.db'}")
-    MessagingBase.metadata.create_all(engine)
-    Base.metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        yield UnitOfWork(session, "badges.on_registration", lambda: None)
-    engine.dispose()
-
-
-def render(badges, layout) -> Rendered:
-    return Rendered(pdf=b"%PDF badge", missing_glyphs={})
 
 
 def confirm(uow, timezone: str = "Europe/Helsinki") -> Badge:
