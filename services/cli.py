@@ -9,6 +9,8 @@
     conference pay pi_... [--card 4242...]      pay with a test card, as Stripe.js would
     conference mail-sink [--port 8025]          an SMTP server keeping mail in var/mail/
     conference fonts                            make the fonts every script needs (once)
+    conference tokens create "Desk 2" --role desk   a named organiser token (printed once)
+    conference tokens revoke "Desk 2" | list    revoke one; list them (names, roles, dates)
 
 This module is the only place that knows every service; the services
 themselves know each other only through events and RPC.
@@ -226,6 +228,41 @@ def run_mail_sink(port: int, directory: str, refused_domains: list[str]) -> None
         controller.stop()
 
 
+def organiser_tokens(command: str, name: str | None, role: str | None) -> None:
+    """Named organiser tokens, written to every service's database (migrated first, so
+    that this works before a service has ever started)."""
+    from sqlalchemy.orm import Session
+
+    from shared import organisers
+    from shared.config import service_config
+    from shared.db import make_engine, migrate, migrations
+
+    engines = []
+    try:
+        for service in SERVICES:
+            engine = make_engine(service_config(service)["DATABASE_URL"])
+            migrate(engine, migrations(service))
+            engines.append(engine)
+        sessions = [Session(engine) for engine in engines]
+        if command == "create":
+            token = organisers.issue(sessions, name, role)
+            print(f"{role} token for {name!r} (shown once; keep it secret):\n{token}")
+        elif command == "revoke":
+            found = organisers.revoke(sessions, name)
+            print(f"revoked {name!r} in {found} of {len(sessions)} services" if found
+                  else f"no token named {name!r}")
+        else:
+            for token in organisers.listed(sessions[0]):
+                state = (f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at
+                         else "active")
+                print(f"{token.name:30} {token.role:8} {token.created_at:%Y-%m-%d}  {state}")
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
 def make_fonts() -> None:
     from shared.typesetting import fonts
 
@@ -305,6 +342,13 @@ def main(argv=None) -> None:
     pay.add_argument("payment_intent_id")
     pay.add_argument("--card", default="ok", help="ok, declined, 3ds, or a card number")
     commands.add_parser("fonts", help="make the fonts every script needs (once per machine)")
+    tokens = commands.add_parser("tokens", help="named organiser tokens")
+    token_commands = tokens.add_subparsers(dest="tokens_command", required=True)
+    create = token_commands.add_parser("create", help="a new token, printed once")
+    create.add_argument("name")
+    create.add_argument("--role", required=True, choices=["admin", "finance", "desk"])
+    token_commands.add_parser("revoke", help="revoke a token by name").add_argument("name")
+    token_commands.add_parser("list", help="every token's name, role and state")
     dead = commands.add_parser("dead-letters", help="count, or replay, dead-lettered events")
     dead.add_argument("--replay", action="store_true", help="send them to their handler again")
     args = parser.parse_args(argv)
@@ -317,6 +361,9 @@ def main(argv=None) -> None:
         load_catalog(args.path)
     elif args.command == "fonts":
         make_fonts()
+    elif args.command == "tokens":
+        organiser_tokens(args.tokens_command, getattr(args, "name", None),
+                         getattr(args, "role", None))
     elif args.command == "localstripe":
         run_localstripe(args.port)
     elif args.command == "mail-sink":

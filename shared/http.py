@@ -1,9 +1,12 @@
 """HTTP for every service: JSON in and out, errors in one shape, roles, OpenAPI.
 
-``http(method, url, body=Model, query=Model, roles=(ADMIN,), summary=...)``
-is nameko's ``@http`` entrypoint that also
+``http(method, url, body=Model, query=Model, roles=(ADMIN,), headers=(Header, ...),
+summary=..., responses={status: (text, Model or media type)})`` is nameko's ``@http``
+entrypoint that also
 
-- checks the organiser bearer token when ``roles`` is given (401/403);
+- tells which organiser sends a bearer token (``request.organiser``: an environment
+  token or a named one, ``shared.organisers``), checks their role when ``roles`` is
+  given (401/403), and writes each organiser's request to the audit log;
 - parses and validates the JSON body or the query string with a pydantic
   model and passes it as ``body`` / ``query`` (422 naming the field);
 - turns a dict, list or pydantic model (optionally ``(status, value)``) into
@@ -20,19 +23,20 @@ import logging
 import re
 import time
 from datetime import date, datetime
+from typing import NamedTuple, get_args, get_origin
 from uuid import UUID
 
 from eventlet import wsgi
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SqlTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from shared import metrics
-from shared.auth import role_for_bearer
+from shared.auth import ADMIN
 from shared.entrypoints import entrypoints_of
 from shared.errors import (
     BadRequest,
@@ -43,6 +47,7 @@ from shared.errors import (
     Unauthorized,
     Unavailable,
 )
+from shared.organisers import Organisers, audit_entries
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +151,24 @@ def require_private_token(request, header: str, id_: str, is_token, secret_key: 
         raise Forbidden("This token does not open this booking.", header)
 
 
+class Header(NamedTuple):
+    """A request header an entrypoint reads, as its OpenAPI document describes it."""
+
+    name: str
+    description: str
+    required: bool = True
+    pattern: str | None = None
+
+    def parameter(self) -> dict:
+        schema = {"type": "string"} | ({"pattern": self.pattern} if self.pattern else {})
+        return {"name": self.name, "in": "header", "required": self.required,
+                "description": self.description, "schema": schema}
+
+
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_HEADER = Header("Idempotency-Key", "Up to 255 visible ASCII characters: the same "
+                            "key gives the same answer, never a second one", required=False,
+                            pattern=IDEMPOTENCY_KEY.pattern)
 
 
 def idempotency_key(request) -> str | None:
@@ -251,22 +273,43 @@ class JsonWebServer(WebServer):
 class HttpEntrypoint(HttpRequestHandler):
     server = JsonWebServer()
 
-    def __init__(self, method, url, *, body=None, query=None, roles=None, summary="",
-                 responses=None, **kwargs):
+    def __init__(self, method, url, *, body=None, query=None, roles=None, headers=(),
+                 summary="", responses=None, **kwargs):
         kwargs.setdefault("expected_exceptions", (Refusal,))
         super().__init__(method, url, **kwargs)
         self.body_model = body
         self.query_model = query
         self.roles = roles
+        self.headers = headers
         self.summary = summary
         self.responses = responses or {}
 
+    def organisers(self) -> Organisers:
+        """The container's, made on first request (with its database's sessions, if any;
+        a method, not a property: nameko inspects its extensions' attributes at start)."""
+        container = self.container
+        if not hasattr(container, "organisers"):
+            sessions = next((getattr(provider, "sessions", None)
+                             for provider in container.dependencies
+                             if hasattr(provider, "sessions")), None)
+            container.organisers = Organisers(container.config, sessions)
+        return container.organisers
+
+    def handle_request(self, request):
+        request.organiser = None
+        response = super().handle_request(request)
+        if request.organiser is not None:
+            self.organisers().record(request.organiser, f"{self.method} {self.url}",
+                                   dict(request.path_values or {}), response.status_code)
+        return response
+
     def get_entrypoint_parameters(self, request):
+        if request.headers.get("Authorization"):
+            request.organiser = self.organisers().identify(request.headers["Authorization"])
         if self.roles is not None:
-            role = role_for_bearer(request.headers.get("Authorization"), self.container.config)
-            if role is None:
+            if request.organiser is None:
                 raise Unauthorized("An organiser token is needed: Authorization: Bearer <token>.")
-            if role not in self.roles:
+            if request.organiser.role not in self.roles:
                 raise Forbidden("This token may not do that.")
         args, kwargs = super().get_entrypoint_parameters(request)
         if self.body_model is not None:
@@ -305,14 +348,30 @@ def openapi_document(service_cls, title: str, description: str = "") -> dict:
     """OpenAPI 3.1 for every ``http`` entrypoint of ``service_cls``."""
     schemas: dict = {}
 
-    def ref(model: type[BaseModel]) -> dict:
+    def json_schema(model: type[BaseModel]) -> dict:
+        """The model's schema; the models it refers to in the document's components."""
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
-        schemas[model.__name__] = schema
+        return schema
+
+    def ref(model) -> dict:
+        """A model, or a list of them (``list[Model]``), in the document's components."""
+        if get_origin(model) is list:
+            return {"type": "array", "items": ref(get_args(model)[0])}
+        schemas[model.__name__] = json_schema(model)
         return {"$ref": f"#/components/schemas/{model.__name__}"}
 
-    error = {"description": "Error", "content": {"application/json": {"schema": {
-        "$ref": "#/components/schemas/Error"}}}}
+    def content(status: int, model) -> dict:
+        """A response's media type and schema: JSON of a model, other media types
+        (``"application/pdf"``, or a tuple of them), or a refusal's JSON error."""
+        if isinstance(model, str | tuple):
+            return {media: {} for media in ((model,) if isinstance(model, str) else model)}
+        if model is None:
+            return {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    } if status >= 400 else {}
+        return {"application/json": {"schema": ref(model)}}
+
+    error = {"description": "Error", "content": content(400, None)}
     paths: dict = {}
     for method_name, entrypoint in entrypoints_of(service_cls, HttpEntrypoint):
         for method in entrypoint.method.split(","):
@@ -322,17 +381,18 @@ def openapi_document(service_cls, title: str, description: str = "") -> dict:
                 "responses": {"default": error},
             }
             for status, (text, model) in entrypoint.responses.items():
-                content = {"application/json": {"schema": ref(model)}} if model else None
+                media = content(status, model)
                 operation["responses"][str(status)] = {"description": text} | (
-                    {"content": content} if content else {})
-            if not entrypoint.responses:
+                    {"content": media} if media else {})
+            if not any(200 <= status < 300 for status in entrypoint.responses):
                 operation["responses"]["200"] = {"description": "OK"}
             params = [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in PATH_PARAMETER.findall(entrypoint.url)
             ]
+            params += [header.parameter() for header in entrypoint.headers]
             if entrypoint.query_model is not None:
-                query_schema = entrypoint.query_model.model_json_schema()
+                query_schema = json_schema(entrypoint.query_model)
                 required = set(query_schema.get("required", ()))
                 params += [
                     {"name": name, "in": "query", "required": name in required, "schema": prop}
@@ -362,6 +422,28 @@ def openapi_document(service_cls, title: str, description: str = "") -> dict:
     }
 
 
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    actor: str | None = Field(None, max_length=80, description="one organiser's entries")
+    before: int | None = Field(None, ge=1, description="an entry's id: the ones before it")
+    limit: int = Field(100, ge=1, le=500)
+
+
+class AuditView(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    target: str
+    status: int
+
+
+class AuditLog(BaseModel):
+    items: list[AuditView]
+
+
 class HttpService:
     """``GET /health`` and ``GET /openapi.json`` for a service with a ``db``."""
 
@@ -377,12 +459,22 @@ class HttpService:
     def liveness(self, request):
         return {"status": "live", "service": self.name}
 
-    @http("GET", "/metrics", summary="Prometheus metrics (text format); no personal data")
+    @http("GET", "/metrics", summary="Prometheus metrics (text format); no personal data",
+          responses={200: ("The metrics", "text/plain")})
     def metrics(self, request):
         metrics.OUTBOX_BACKLOG.set(self.db.outbox_backlog())
         body, content_type = metrics.exposition()
         return Response(body, content_type=content_type)
 
-    @http("GET", "/openapi.json", summary="This document")
+    @http("GET", "/api/admin/audit", query=AuditQuery, roles=(ADMIN,),
+          summary="What organisers did with this service, newest first (who, what, when)",
+          responses={200: ("Entries", AuditLog)})
+    def audit_log(self, request, query):
+        entries = audit_entries(self.db.session, query.actor, query.before, query.limit)
+        return AuditLog(items=[AuditView.model_validate(e, from_attributes=True)
+                               for e in entries])
+
+    @http("GET", "/openapi.json", summary="This document",
+          responses={200: ("OpenAPI 3.1", "application/json")})
     def openapi(self, request):
         return openapi_document(type(self), self.title, (type(self).__doc__ or "").strip())

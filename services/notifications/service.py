@@ -12,10 +12,10 @@ from services.notifications import operations, resending, sending
 from services.notifications.documents import PaymentsDocuments
 from services.notifications.mailer import MailerProvider
 from services.notifications.models import Base, Message
-from shared.auth import MONEY, role_for_bearer
+from shared.auth import MONEY
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.http import HttpService, http, idempotency_key
+from shared.http import IDEMPOTENCY_HEADER, HttpService, http, idempotency_key
 
 
 class MessageView(BaseModel):
@@ -106,6 +106,7 @@ class NotificationsService(HttpService):
         return message_log(operations.messages_of_order(self.db, order_id))
 
     @http("POST", "/api/admin/messages/<string:message_id>/resend", roles=MONEY,
+          headers=(IDEMPOTENCY_HEADER,),
           summary="Send a message again: a copy (same kind, recipient and content, a new "
                   "Message-ID), queued now. Idempotency-Key header: the same key gives the "
                   "same copy; without one, a copy still queued is the answer to a repeat",
@@ -113,5 +114,5 @@ class NotificationsService(HttpService):
     def resend_message(self, request, message_id):
         copy = resending.resend(
             self.db, message_id, idempotency_key(request),
-            role_for_bearer(request.headers.get("Authorization"), self.config), utcnow())
+            request.organiser.role, utcnow())
         return 202, message_view(copy)

@@ -14,12 +14,26 @@ from services.payments.gateway import StripeGateway
 from services.payments.models import Base, payments_of, seed
 from services.payments.money_desk import MoneyDesk
 from services.payments.receipts import render_receipt
-from services.payments.schemas import DocumentView, PaymentList, PaymentView, RefundRequest
-from shared.auth import MONEY, is_order_token, role_for_bearer
+from services.payments.schemas import (
+    DocumentView,
+    PaymentList,
+    PaymentView,
+    RefundCreated,
+    RefundRequest,
+)
+from shared.auth import MONEY, is_order_token
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
-from shared.errors import Forbidden
-from shared.http import HttpService, http, idempotency_key, read_body, require_private_token
+from shared.errors import Forbidden, Unauthorized
+from shared.http import (
+    IDEMPOTENCY_HEADER,
+    Header,
+    HttpService,
+    http,
+    idempotency_key,
+    read_body,
+    require_private_token,
+)
 from shared.rendering import off_hub
 from shared.rpc import rpc
 
@@ -27,6 +41,10 @@ RECONCILE_SECONDS = 5
 PREPARE_SECONDS = 1
 TOKEN_HEADER = "X-Order-Token"
 MAX_WEBHOOK_BYTES = 256 * 1024  # Stripe's events are a few kilobytes
+BUYER_TOKEN = Header(TOKEN_HEADER, "The buyer's private token; or, instead, an organiser's "
+                                   "token for money in Authorization", required=False)
+DOCUMENT_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
+                   404: ("No such order or document", None)}
 
 
 class PaymentsService(HttpService, MoneyDesk):
@@ -111,7 +129,9 @@ class PaymentsService(HttpService, MoneyDesk):
     def may_see_order(self, request, order_id: str) -> None:
         """The buyer (X-Order-Token) or an organiser who may see money."""
         if request.headers.get("Authorization"):
-            if role_for_bearer(request.headers["Authorization"], self.config) not in MONEY:
+            if request.organiser is None:
+                raise Unauthorized("This organiser token is not known.")
+            if request.organiser.role not in MONEY:
                 raise Forbidden("This token may not see documents.")
             return
         require_private_token(request, TOKEN_HEADER, order_id, is_order_token,
@@ -121,23 +141,30 @@ class PaymentsService(HttpService, MoneyDesk):
         return [DocumentView(**d, url=f"/api/orders/{order_id}/documents/{d['number']}.pdf")
                 for d in invoicing.documents_of(self.db, order_id)]
 
-    @http("GET", "/api/orders/<string:order_id>/documents",
+    @http("GET", "/api/orders/<string:order_id>/documents", headers=(BUYER_TOKEN,),
           summary=f"An order's invoices, receipts and credit notes ({TOKEN_HEADER}, or an "
                   "organiser's token for money)",
-          responses={200: ("Oldest first; each url gives the PDF", None)})
+          responses={200: ("Oldest first; each url gives the PDF", list[DocumentView]),
+                     **DOCUMENT_ERRORS})
     def list_documents(self, request, order_id):
         self.may_see_order(request, order_id)
         return [view.model_dump(mode="json") for view in self.document_views(order_id)]
 
     @http("GET", "/api/orders/<string:order_id>/documents/<string:number>.pdf",
+          headers=(BUYER_TOKEN,),
           summary=f"One document of an order, as PDF ({TOKEN_HEADER}, or an organiser's "
-                  "token for money)")
+                  "token for money)",
+          responses={200: ("The document", "application/pdf"), **DOCUMENT_ERRORS})
     def download_document(self, request, order_id, number):
         self.may_see_order(request, order_id)
         return Response(self.pdf(order_id, number), mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{number}.pdf"'})
 
-    @http("POST", "/stripe/webhook", summary="Stripe's signed events (Stripe-Signature)")
+    @http("POST", "/stripe/webhook", summary="Stripe's signed events (Stripe-Signature)",
+          headers=(Header("Stripe-Signature", "Stripe's signature of the body"),),
+          responses={200: ("Taken, or known already", None),
+                     400: ("Not signed by Stripe", None),
+                     422: ("Signed, but not an event payments understands", None)})
     def stripe_webhook(self, request):
         outcome = operations.handle_webhook(
             self.db, self.stripe, read_body(request, MAX_WEBHOOK_BYTES),
@@ -150,13 +177,15 @@ class PaymentsService(HttpService, MoneyDesk):
         operations.reconcile(self.db, self.stripe, self.receipt_prefix, utcnow(), quiet_for)
 
     @http("POST", "/api/admin/orders/<string:order_id>/refund", body=RefundRequest,
-          roles=MONEY, summary="Refund part or all of what an order paid; its invoice is "
-                               "credited (Idempotency-Key header optional)")
+          roles=MONEY, headers=(IDEMPOTENCY_HEADER,),
+          summary="Refund part or all of what an order paid; its invoice is credited "
+                  "(Idempotency-Key header optional)",
+          responses={201: ("Refunded", RefundCreated)})
     def refund(self, request, order_id, body):
         refund_id, amount = refunds.refund(
             self.db, self.stripe, order_id, body.amount, body.reason, self.receipt_prefix,
             utcnow(), idempotency_key(request))
-        return 201, {"refund_id": refund_id, "amount": amount}
+        return 201, RefundCreated(refund_id=refund_id, amount=amount)
 
     @http("GET", "/api/admin/orders/<string:order_id>/payments", roles=MONEY,
           summary="An order's payments and refunds",
@@ -165,8 +194,9 @@ class PaymentsService(HttpService, MoneyDesk):
         return PaymentList(items=[PaymentView.model_validate(p, from_attributes=True)
                                   for p in payments_of(self.db.session, order_id)])
 
-    @http("GET", "/api/orders/<string:order_id>/receipt.pdf",
-          summary=f"The receipt of a paid order, as PDF ({TOKEN_HEADER})")
+    @http("GET", "/api/orders/<string:order_id>/receipt.pdf", headers=(BUYER_TOKEN,),
+          summary=f"The receipt of a paid order, as PDF ({TOKEN_HEADER})",
+          responses={200: ("The receipt", "application/pdf"), **DOCUMENT_ERRORS})
     def download_receipt(self, request, order_id):
         self.may_see_order(request, order_id)
         receipt = operations.receipt(self.db, order_id)

@@ -21,10 +21,12 @@ from services.registration.schemas import (
     RegistrationPage,
     RegistrationView,
 )
-from shared.auth import ADMIN, DESK, MONEY, role_for_bearer
+from shared.auth import ADMIN, DESK, MONEY
 from shared.db import utcnow
 from shared.errors import NotFound
-from shared.http import http, idempotency_key
+from shared.http import IDEMPOTENCY_HEADER, http, idempotency_key
+
+CSV = {200: ("CSV, UTF-8", "text/csv")}
 
 
 class OrganiserApi:
@@ -39,7 +41,7 @@ class OrganiserApi:
           responses={200: ("Matching registrations", RegistrationPage)})
     def list_registrations(self, request, query):
         total, rows = reports.search(self.db, query)
-        if role_for_bearer(request.headers.get("Authorization"), self.config) == DESK:
+        if request.organiser.role == DESK:
             return DeskRegistrationPage(total=total, items=[
                 DeskRegistrationView.model_validate(r, from_attributes=True) for r in rows])
         return RegistrationPage(total=total, items=[
@@ -68,6 +70,7 @@ class OrganiserApi:
         return self.order_view(changes.correct_billing(self.db, self.catalogs, order_id, body))
 
     @http("POST", "/api/admin/complimentary", body=ComplimentaryRequest, roles=(ADMIN,),
+          headers=(IDEMPOTENCY_HEADER,),
           summary="Book delegates free of charge (no codes needed); Idempotency-Key header: "
                   "the same key gives the same order",
           responses={201: ("Booked and confirmed", OrderCreated)})
@@ -95,12 +98,13 @@ class OrganiserApi:
             refund_all=body.refund), from_attributes=True)
 
     @http("GET", "/api/admin/registrations.csv", roles=(ADMIN,),
-          summary="Every registration as CSV (UTF-8, opens in Excel)")
+          summary="Every registration as CSV (UTF-8, opens in Excel)", responses=CSV)
     def export_registrations(self, request):
         return self.export(request, "delegates")
 
     @http("GET", "/api/admin/exports/<string:kind>.csv", roles=(ADMIN,),
-          summary="CSV for organisers: delegates, catering, accessibility or attendance")
+          summary="CSV for organisers: delegates, catering, accessibility or attendance",
+          responses=CSV)
     def export(self, request, kind):
         if kind not in reports.EXPORTS:
             raise NotFound(f"No export called {kind!r}.", "kind")
