@@ -33,8 +33,8 @@ class Delegate(Contract):
     organisation: str
     country: str = Field(description="ISO 3166-1 alpha-2")
     email: str
-    dietary_needs: str | None = None
-    accessibility_needs: str | None = None
+    # No dietary or accessibility needs: they can be health data, and only registration's
+    # catering and accessibility lists need them (data minimisation).
 
 
 class Organiser(Contract):

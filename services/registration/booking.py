@@ -156,6 +156,10 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+# What a registration keeps of a delegate: what events say of them, and their needs.
+DELEGATE_COLUMNS = set(Delegate.model_fields) | {"dietary_needs", "accessibility_needs"}
+
+
 def place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
                 delegates: list[DelegateRequest], payment_method: str, now: datetime, *,
                 idempotency_key: str | None = None, fields_of: str = "delegates",
@@ -252,7 +256,7 @@ def _place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
             currency=quote.currency, created_at=now, confirmed_at=order.confirmed_at,
             add_on_rows=[RegistrationAddOn(add_on=code, position=i)
                          for i, code in enumerate(wanted.add_ons)],
-            **delegate.model_dump(include=set(Delegate.model_fields)))
+            **delegate.model_dump(include=DELEGATE_COLUMNS))
         registration.search_text = registration_search_text(registration)
         order.registrations.append(registration)
     order.search_text = order_search_text(order)

@@ -124,6 +124,17 @@ class TestRegistering:
         assert event["data"]["delegate"]["name_order"] == "family_first"
         assert register(registration)["name_order"] == "given_first"
 
+    def test_needs_stay_in_registration_and_never_ride_on_events(self, registration, listen):
+        events = listen("registration")
+        created = register(registration, dietary_needs="coeliac",
+                           accessibility_needs="wheelchair user")
+        (event,) = events.wait_for("registration_created", created["id"])
+        assert "coeliac" not in str(event) and "wheelchair" not in str(event)
+        (stored,) = registration.get(f"/api/admin/registrations?q={created['reference']}",
+                                     headers=registration.as_admin()).json()["items"]
+        assert (stored["dietary_needs"], stored["accessibility_needs"]) == (
+            "coeliac", "wheelchair user")
+
     def test_a_speaker_code_confirms_a_free_registration_at_once(self, registration, listen):
         events = listen("registration")
         created = register(registration, ticket_type="speaker", discount_code="speaker27",
