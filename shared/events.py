@@ -239,6 +239,17 @@ class TransferData(Contract):
     amount_due: int
 
 
+class DelegateErasedData(Contract):
+    """A delegate asked to be forgotten: every service erases or anonymises what it holds
+    about them, keeping only what the law makes it keep (issued invoices, credit notes)."""
+
+    registration_id: str
+    order_id: str
+    whole_order: bool = Field(description="the order had no other delegate: its buyer (the "
+                              "same person) is erased too")
+    erased_at: datetime
+
+
 class BadgeGeneratedData(Contract):
     registration_id: str
     badge_version: int
@@ -277,6 +288,7 @@ EVENT_TYPES = {
         EventType("registration", "registration_updated", 3, RegistrationData),
         EventType("registration", "registration_cancelled", 3, RegistrationCancelledData),
         EventType("registration", "registration_expired", 3, RegistrationData),
+        EventType("registration", "delegate_erased", 1, DelegateErasedData),
         EventType("payments", "payment_ready", 1, PaymentReadyData),
         EventType("payments", "payment_succeeded", 3, PaymentSucceededData),
         EventType("payments", "payment_failed", 2, PaymentFailedData),

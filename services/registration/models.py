@@ -155,6 +155,8 @@ class Registration(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), doc="when the delegate asked to be forgotten; their details are gone")
 
     order: Mapped[Order] = relationship(back_populates="registrations", lazy="joined")
     add_on_rows: Mapped[list["RegistrationAddOn"]] = relationship(

@@ -4,8 +4,8 @@ A part of ``RegistrationService`` (its entrypoints), kept apart to be read apart
 
 from werkzeug.wrappers import Response
 
-from services.registration import booking, changes, reports
-from services.registration.models import Order
+from services.registration import booking, changes, privacy, reports
+from services.registration.models import Order, Registration
 from services.registration.orders import find
 from services.registration.schemas import (
     AdminQuery,
@@ -25,6 +25,9 @@ from shared.auth import ADMIN, DESK, MONEY
 from shared.db import utcnow
 from shared.errors import NotFound
 from shared.http import IDEMPOTENCY_HEADER, http, idempotency_key
+from shared.rpc import ask
+
+PRIVACY_SERVICES = ("payments", "badges", "notifications")  # besides registration itself
 
 CSV = {200: ("CSV, UTF-8", "text/csv")}
 
@@ -110,6 +113,29 @@ class OrganiserApi:
             raise NotFound(f"No export called {kind!r}.", "kind")
         return Response(reports.export_csv(self.db, kind), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{kind}.csv"'})
+
+    @http("GET", "/api/admin/registrations/<string:registration_id>/export", roles=(ADMIN,),
+          summary="Everything every service holds about a delegate, as one JSON document "
+                  "(503 while a service cannot be asked)")
+    def export_delegate(self, request, registration_id):
+        order_id = find(self.db, Registration, registration_id).order_id
+        parts = [privacy.export(self.db, registration_id)]
+        self.db.rollback()  # no connection held while the others answer
+        for name in PRIVACY_SERVICES:
+            parts.append(ask(getattr(self, name).export_delegate, registration_id, order_id,
+                             service=name.title()))
+        return {"registration_id": registration_id, "exported_at": utcnow(),
+                "services": parts}
+
+    @http("POST", "/api/admin/registrations/<string:registration_id>/erase", roles=(ADMIN,),
+          summary="Forget a delegate at their request: every service erases its copy, "
+                  "keeping only what the law makes it keep (issued invoices)",
+          responses={202: ("Being erased everywhere", None)})
+    def erase_delegate(self, request, registration_id):
+        registration = privacy.erase(self.db, registration_id, utcnow())
+        return 202, {"registration_id": registration.id, "erased_at": registration.erased_at,
+                     "kept": [*privacy.KEPT, "issued invoices and credit notes (payments): "
+                              "the law makes them kept"]}
 
     @http("GET", "/api/admin/stats", roles=(ADMIN,),
           summary="Registrations by status and ticket type, revenue, places left")

@@ -74,6 +74,8 @@ class RegistrationService(HttpService, OrganiserApi):
     config = Config()
     catalogs = CatalogCache()
     payments = RpcProxy("payments")
+    badges = RpcProxy("badges")  # only to export what it holds about a delegate
+    notifications = RpcProxy("notifications")  # the same
 
     def page(self, filename: str) -> Response:
         return pages.response(filename, self.config["STRIPE_JS_URL"], (

@@ -1,0 +1,84 @@
+"""A delegate's right of access and right to be forgotten, on registration's side.
+
+``export`` is what registration holds about a delegate (and about the buyer of an order
+that is only theirs: the same person). ``erase`` anonymises it, deletes the published
+outbox rows that carried it, and announces ``delegate_erased`` so that every other service
+erases its copy. The registration row stays, anonymised, so that the sale's figures and
+the seats still add up; the money it records is not personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, cast, delete, or_
+
+from services.registration.models import Order, Registration
+from services.registration.orders import find
+from shared.db import OutboxEvent, UnitOfWork
+
+ERASED_NAME = "Erased"
+ERASED_EMAIL = "erased@invalid"
+DELEGATE_FIELDS = ("reference", "status", "ticket_type", "add_ons", "given_name", "family_name",
+                   "name_order", "pronouns", "organisation", "country", "email",
+                   "dietary_needs", "accessibility_needs", "amount_due", "amount_paid",
+                   "amount_refunded", "created_at", "confirmed_at", "cancelled_at",
+                   "expired_at", "checked_in_at", "erased_at")
+BUYER_FIELDS = ("reference", "status", "payment_method", "buyer_name", "buyer_email",
+                "buyer_organisation", "buyer_country", "billing_address",
+                "billing_vat_number", "purchase_order", "amount_due", "amount_paid",
+                "amount_refunded", "created_at")
+KEPT = ["the registration's reference, ticket, status and amounts (the sale's figures and "
+        "the seats it held), without a name"]
+
+
+def _as_dict(row, fields) -> dict:
+    return {field: getattr(row, field) for field in fields}
+
+
+def only_theirs(order: Order) -> bool:
+    """An order of one: its buyer is the delegate."""
+    return len(order.registrations) == 1
+
+
+def export(uow: UnitOfWork, registration_id: str) -> dict:
+    registration = find(uow, Registration, registration_id)
+    order = registration.order
+    data = {"registration": _as_dict(registration, DELEGATE_FIELDS),
+            "order": _as_dict(order, BUYER_FIELDS) if only_theirs(order) else
+            {"reference": order.reference, "status": order.status,
+             "booked_by": order.buyer_organisation}}
+    return {"service": "registration", "data": data,
+            "kept": KEPT if registration.erased_at else []}
+
+
+def erase(uow: UnitOfWork, registration_id: str, now: datetime) -> Registration:
+    """Anonymise the delegate (and the buyer of an order only theirs), drop the published
+    events that carried them, and announce it; a second time changes nothing."""
+    registration = find(uow, Registration, registration_id, lock=True)
+    if registration.erased_at is not None:
+        uow.commit()
+        return registration
+    order = registration.order
+    whole_order = only_theirs(order)
+    registration.given_name, registration.family_name = ERASED_NAME, ""
+    registration.pronouns = registration.dietary_needs = registration.accessibility_needs = None
+    registration.organisation, registration.email = ERASED_NAME, ERASED_EMAIL
+    registration.search_text = ""
+    registration.erased_at = now
+    if whole_order:
+        order.buyer_name, order.buyer_email = ERASED_NAME, ERASED_EMAIL
+        order.buyer_organisation = ERASED_NAME
+        order.billing_address = order.billing_vat_number = order.purchase_order = None
+        order.search_text = order.reference
+    mentions = [cast(OutboxEvent.envelope, String).contains(registration.id)]
+    if whole_order:
+        mentions.append(cast(OutboxEvent.envelope, String).contains(order.id))
+    # published rows have done their job and hold copies of the names; unpublished ones
+    # (a moment old at most) still have to reach the other services
+    uow.session.execute(delete(OutboxEvent).where(OutboxEvent.published_at.is_not(None),
+                                                  or_(*mentions)))
+    uow.publish("delegate_erased", {"registration_id": registration.id, "order_id": order.id,
+                                    "whole_order": whole_order, "erased_at": now})
+    uow.commit()
+    return registration
