@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -149,14 +150,21 @@ class ServiceProcess:
     def __init__(self, service, env, port):
         self.port = port
         self.api = Api(f"http://127.0.0.1:{port}")
+        # its stderr, shown when it died unexpectedly; closed with the test session
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "run", service, "--port", str(port)],
             # the abuse limits are off unless a test turns them on: the suite books from
             # one address far more than any delegate would
             env={**os.environ, "ALLOW_LOCAL_SECRETS": "1", "RATE_LIMITS": "off", **env},
             cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=self.log,
         )
+
+    def last_words(self, lines: int = 40) -> str:
+        """The end of what the process wrote to stderr."""
+        self.log.seek(0)
+        return "\n".join(self.log.read().decode(errors="replace").splitlines()[-lines:])
 
     def wait_healthy(self, timeout=30):
         def healthy():

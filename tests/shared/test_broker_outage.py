@@ -99,7 +99,7 @@ def test_no_service_dies_when_the_broker_blinks_under_load(four_services, broker
     pool.waitall()
 
     for name, service in four_services.items():
-        assert service.process.poll() is None, f"{name} died"
+        assert service.process.poll() is None, f"{name} died:\n{service.last_words()}"
     assert {outcome for _, outcome in answers} <= {201, 503}, answers
 
     after = registration.post("/api/registrations", json=speaker(0)).json()
