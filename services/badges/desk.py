@@ -17,13 +17,13 @@ from services.badges.models import Badge, badges_matching
 from shared.auth import registration_of_ticket
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Invalid, NotFound, Refusal
+from shared.text import full_name as name_in_order
 from shared.text import search_key
 
 
 def full_name(badge: Badge) -> str:
     """The name in the order the delegate asked for (as their badge prints it)."""
-    names = [badge.given_name, badge.family_name]
-    return " ".join(filter(None, names[::-1] if badge.name_order == "family_first" else names))
+    return name_in_order(badge.given_name, badge.family_name, badge.name_order)
 
 
 def local_day(day: date) -> str:
