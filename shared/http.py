@@ -23,6 +23,7 @@ import logging
 import re
 import time
 from datetime import date, datetime
+from types import UnionType
 from typing import NamedTuple, get_args, get_origin
 from uuid import UUID
 
@@ -312,6 +313,9 @@ class HttpEntrypoint(HttpRequestHandler):
             if request.organiser.role not in self.roles:
                 raise Forbidden("This token may not do that.")
         args, kwargs = super().get_entrypoint_parameters(request)
+        # a copy: nameko's kwargs are request.path_values, which the audit log records (the
+        # route's ids), and a body or query may hold personal data
+        kwargs = dict(kwargs)
         if self.body_model is not None:
             kwargs["body"] = parse_json_body(request, self.body_model)
         if self.query_model is not None:
@@ -355,9 +359,12 @@ def openapi_document(service_cls, title: str, description: str = "") -> dict:
         return schema
 
     def ref(model) -> dict:
-        """A model, or a list of them (``list[Model]``), in the document's components."""
+        """A model, a list of them (``list[Model]``) or one of several (``A | B``), in the
+        document's components."""
         if get_origin(model) is list:
             return {"type": "array", "items": ref(get_args(model)[0])}
+        if get_origin(model) is UnionType:
+            return {"anyOf": [ref(one) for one in get_args(model)]}
         schemas[model.__name__] = json_schema(model)
         return {"$ref": f"#/components/schemas/{model.__name__}"}
 
@@ -426,7 +433,8 @@ class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     actor: str | None = Field(None, max_length=80, description="one organiser's entries")
-    before: int | None = Field(None, ge=1, description="an entry's id: the ones before it")
+    before: int | None = Field(None, ge=1, le=2**63 - 1,  # the databases' largest integer
+                               description="an entry's id: the ones before it")
     limit: int = Field(100, ge=1, le=500)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
-from services.badges import desk, operations
+from services.badges import desk, operations, privacy
 from services.badges.models import Base
 from services.badges.printing import DeskPrinters
 from services.badges.rendering import render_badges
@@ -32,6 +32,7 @@ from shared.db import Database, utcnow
 from shared.errors import NotFound
 from shared.http import HttpService, http
 from shared.rendering import off_hub
+from shared.rpc import rpc
 
 STATIC = Path(__file__).with_name("static")
 DESK_FILES = {"desk.js": "text/javascript", "desk-print.js": "text/javascript",
@@ -46,6 +47,7 @@ PAGE_SECURITY = {
     "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), payment=()",
 }
 STAFF = (ADMIN, DESK)
+PDF = {200: ("The badges", "application/pdf")}
 
 
 def render_off_hub(badges, layout):
@@ -77,9 +79,18 @@ class BadgesService(HttpService):
         operations.on_registration_event(self.db, event, render_off_hub,
                                          self.config["SECRET_KEY"])
 
+    @event_handler("registration", "delegate_erased")
+    def on_delegate_erased(self, event):
+        privacy.erase_delegate(self.db, event)
+
+    @rpc
+    def export_delegate(self, registration_id: str, order_id: str) -> dict:
+        """Everything badges holds about a delegate, and what an erasure keeps (RPC)."""
+        return privacy.export_delegate(self.db, registration_id, order_id)
+
     @http("GET", "/api/badges/<string:registration_id>.pdf", roles=STAFF,
           summary="One A6 badge to look at (a preview: not counted as printed); its version "
-                  "in X-Badge-Version")
+                  "in X-Badge-Version", responses=PDF)
     def badge_pdf(self, request, registration_id):
         pdf, version = operations.preview(self.db, registration_id)
         response = pdf_response(pdf, f"badge-{registration_id}.pdf")
@@ -109,7 +120,7 @@ class BadgesService(HttpService):
 
     @http("POST", "/api/badges/print", body=PrintRequest, roles=STAFF,
           summary="Many badges in one PDF: A4 sheets of four with cut marks, or A6 pages "
-                  "(each counted as printed)")
+                  "(each counted as printed)", responses=PDF)
     def print_badges(self, request, body):
         pdf = operations.print_many(
             self.db, render_off_hub, self.config["SECRET_KEY"], utcnow(),
@@ -160,12 +171,14 @@ class BadgesService(HttpService):
         return {"results": desk.check_in_all(
             self.db, [(c.registration_id, c.scanned_at) for c in body.checkins], utcnow())}
 
-    @http("GET", "/desk", summary="The registration desk page (it asks for the desk token)")
+    @http("GET", "/desk", summary="The registration desk page (it asks for the desk token)",
+          responses={200: ("The page", "text/html")})
     def desk_page(self, request):
         return Response((STATIC / "desk.html").read_bytes(), mimetype="text/html",
                         headers=PAGE_SECURITY)
 
-    @http("GET", "/desk/<string:filename>", summary="The desk page's script and style")
+    @http("GET", "/desk/<string:filename>", summary="The desk page's script and style",
+          responses={200: ("A script or a style sheet", ("text/javascript", "text/css"))})
     def desk_file(self, request, filename):
         if filename not in DESK_FILES:
             raise NotFound("No such file.")

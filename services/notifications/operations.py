@@ -12,6 +12,7 @@ from services.notifications import domain
 from services.notifications.models import Message, Order, Recipient
 from shared.db import UnitOfWork
 from shared.events import Event
+from shared.privacy import ERASED_EMAIL
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ def record(uow: UnitOfWork, event: Event, defer: timedelta = timedelta(0)) -> No
         kind, to_address = to_delegate(uow, event)
     else:
         kind, to_address = to_buyer(uow, event)
+    if to_address == ERASED_EMAIL:  # the recipient was erased: nothing more is stored or sent
+        uow.commit()
+        return
     event_data = data.model_dump(mode="json")
 
     def message(kind: str, due, occasion: str = "") -> Message:

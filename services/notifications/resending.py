@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from services.notifications.models import Message
 from services.notifications.operations import new_message_id
 from shared.db import UnitOfWork
-from shared.errors import NotFound
+from shared.errors import Gone, NotFound
+from shared.privacy import ERASED_EMAIL
 
 
 def find(uow: UnitOfWork, message_id: str, lock: bool = False) -> Message:
@@ -40,6 +41,9 @@ def resend(uow: UnitOfWork, message_id: str, key: str | None, role: str | None,
     """A copy of the message ``message_id`` (a copy of a copy copies the first one), sent
     as soon as the sender runs; or the copy an earlier, same resend made."""
     clicked = find(uow, message_id)
+    if clicked.to_address == ERASED_EMAIL:
+        raise Gone("This message's recipient was erased: it cannot be sent again.",
+                   "message_id", code="recipient_erased")
     original = clicked.original or clicked
     # Resends of one message, one at a time (PostgreSQL; SQLite has one writer anyway).
     uow.session.refresh(original, with_for_update=True)

@@ -8,7 +8,7 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from pydantic import BaseModel, Field
 
-from services.notifications import operations, resending, sending
+from services.notifications import operations, privacy, resending, sending
 from services.notifications.documents import PaymentsDocuments
 from services.notifications.mailer import MailerProvider
 from services.notifications.models import Base, Message
@@ -16,6 +16,7 @@ from shared.auth import MONEY
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
 from shared.http import IDEMPOTENCY_HEADER, HttpService, http, idempotency_key
+from shared.rpc import rpc
 
 
 class MessageView(BaseModel):
@@ -82,6 +83,16 @@ class NotificationsService(HttpService):
     def on_event(self, event):
         operations.record(self.db, event, timedelta(
             seconds=float(self.config.get("PAYMENT_DUE_DELAY_SECONDS", 60))))
+
+    @event_handler("registration", "delegate_erased")
+    def on_delegate_erased(self, event):
+        privacy.erase_delegate(self.db, event)
+
+    @rpc
+    def export_delegate(self, registration_id: str, order_id: str) -> dict:
+        """Everything notifications holds about a delegate, and what an erasure keeps
+        (RPC)."""
+        return privacy.export_delegate(self.db, registration_id, order_id)
 
     @timer(interval=1)
     def send_due(self):

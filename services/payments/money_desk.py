@@ -19,7 +19,7 @@ from services.payments.schemas import (
 )
 from shared.auth import MONEY
 from shared.db import utcnow
-from shared.http import http, idempotency_key, read_body
+from shared.http import IDEMPOTENCY_HEADER, http, idempotency_key, read_body
 
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024  # a year of a conference's transfers is far less
 
@@ -41,8 +41,9 @@ class MoneyDesk:
             documents=self.document_views(order_id))
 
     @http("POST", "/api/admin/orders/<string:order_id>/transfers", body=TransferRequest,
-          roles=MONEY, summary="Record a bank transfer received for an order "
-                               "(Idempotency-Key header: the same key records it once)",
+          roles=MONEY, headers=(IDEMPOTENCY_HEADER,),
+          summary="Record a bank transfer received for an order (Idempotency-Key header: the "
+                  "same key records it once)",
           responses={201: ("Recorded", TransferView)})
     def record_transfer(self, request, order_id, body):
         transfer = transfers.record(

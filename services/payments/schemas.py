@@ -14,6 +14,11 @@ class RefundRequest(BaseModel):
     reason: str = Field("refunded by the organisers", min_length=1, max_length=200)
 
 
+class RefundCreated(BaseModel):
+    refund_id: str
+    amount: int = Field(description="cents")
+
+
 class RefundView(BaseModel):
     refund_id: str
     amount: int

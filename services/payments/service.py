@@ -8,7 +8,7 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.payments import invoicing, operations, refunds
+from services.payments import invoicing, operations, privacy, refunds
 from services.payments.documents import render_document
 from services.payments.gateway import StripeGateway
 from services.payments.models import Base, payments_of, seed
@@ -91,6 +91,15 @@ class PaymentsService(HttpService, MoneyDesk):
         if self.db.first_delivery(event):
             refunds.refund_for_cancellation(self.db, self.stripe, event, self.receipt_prefix,
                                             utcnow())
+
+    @event_handler("registration", "delegate_erased")
+    def on_delegate_erased(self, event):
+        privacy.erase_delegate(self.db, event)
+
+    @rpc
+    def export_delegate(self, registration_id: str, order_id: str) -> dict:
+        """Everything payments holds about a delegate, and what an erasure keeps (RPC)."""
+        return privacy.export_delegate(self.db, registration_id, order_id)
 
     @rpc
     def start_card_setup(self) -> str:

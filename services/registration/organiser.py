@@ -41,7 +41,7 @@ class OrganiserApi:
     @http("GET", "/api/admin/registrations", query=AdminQuery, roles=(ADMIN, DESK),
           summary="Search registrations by name, organisation, email or reference; the desk "
                   "token gets DeskRegistrationPage (no email, needs, billing or money)",
-          responses={200: ("Matching registrations", RegistrationPage)})
+          responses={200: ("Matching registrations", RegistrationPage | DeskRegistrationPage)})
     def list_registrations(self, request, query):
         total, rows = reports.search(self.db, query)
         if request.organiser.role == DESK:

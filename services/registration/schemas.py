@@ -189,7 +189,7 @@ class OrderQuery(Request):
     q: Text(100, min_length=0) = ""
     status: Status | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=1_000_000)  # the database's integers end at 2**63
 
 
 class AdminQuery(OrderQuery):

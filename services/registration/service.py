@@ -41,6 +41,8 @@ from shared.consumer import event_handler
 from shared.db import Database, utcnow
 from shared.errors import Forbidden, NotFound
 from shared.http import (
+    IDEMPOTENCY_HEADER,
+    Header,
     HttpService,
     client_address,
     http,
@@ -53,12 +55,17 @@ from shared.rpc import ask
 HOLD_SWEEP_SECONDS = 2
 TOKEN_HEADER = "X-Registration-Token"
 ORDER_TOKEN_HEADER = "X-Order-Token"
+DELEGATE_TOKEN = Header(TOKEN_HEADER, "The delegate's private token (in the 201 that booked "
+                                      "them and in their private link)")
+BUYER_TOKEN = Header(ORDER_TOKEN_HEADER, "The buyer's private token (in the order's 201 and "
+                                         "in the buyer's private link)")
 DELEGATE_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
                    404: ("No such registration", None)}
 BUYER_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
                 404: ("No such order", None)}
 TOO_MANY = {429: ("Too many bookings from this address or email, or too many unpaid: "
                   "try again after Retry-After seconds", None)}
+PAGE = {200: ("The page", "text/html")}
 PAYMENT_ANSWERS = {200: ("How to pay", PaymentView),
                    202: ("Payments is preparing it: ask again (Retry-After)", PaymentPreparing),
                    409: ("Nothing to pay", None)}
@@ -152,7 +159,7 @@ class RegistrationService(HttpService, OrganiserApi):
     def get_catalog(self, request):
         return booking.catalog_view(self.db, self.catalogs, utcnow())
 
-    @http("POST", "/api/orders", body=OrderRequest,
+    @http("POST", "/api/orders", body=OrderRequest, headers=(IDEMPOTENCY_HEADER,),
           summary="Book one or more delegates for one buyer; seats held until payment "
                   "(Idempotency-Key header: the same key gives the same order)",
           responses={201: ("Booked", OrderCreated), **TOO_MANY})
@@ -162,35 +169,37 @@ class RegistrationService(HttpService, OrganiserApi):
             idempotency_key=idempotency_key(request), client=self.client(request))
         return 201, self.created(order)
 
-    @http("GET", "/api/orders/<string:order_id>",
+    @http("GET", "/api/orders/<string:order_id>", headers=(BUYER_TOKEN,),
           summary=f"A buyer's own order ({ORDER_TOKEN_HEADER})",
           responses={200: ("The order", OrderView), **BUYER_ERRORS})
     def get_order(self, request, order_id):
         return self.order_view(self.buyer_order(request, order_id))
 
-    @http("GET", "/api/orders/<string:order_id>/payment",
+    @http("GET", "/api/orders/<string:order_id>/payment", headers=(BUYER_TOKEN,),
           summary=f"How to pay an order, once payments has prepared it ({ORDER_TOKEN_HEADER})",
           responses={**PAYMENT_ANSWERS, **BUYER_ERRORS})
     def order_payment(self, request, order_id):
         return self.payment(self.buyer_order(request, order_id))
 
-    @http("POST", "/api/orders/<string:order_id>/card-setup",
-          summary=f"A SetupIntent secret for the card form ({ORDER_TOKEN_HEADER})")
+    @http("POST", "/api/orders/<string:order_id>/card-setup", headers=(BUYER_TOKEN,),
+          summary=f"A SetupIntent secret for the card form ({ORDER_TOKEN_HEADER})",
+          responses={200: ("The secret", None), **BUYER_ERRORS})
     def order_card_setup(self, request, order_id):
         return self.card_setup(self.buyer_order(request, order_id))
 
-    @http("POST", "/api/orders/<string:order_id>/pay", body=CardPayment,
+    @http("POST", "/api/orders/<string:order_id>/pay", body=CardPayment, headers=(BUYER_TOKEN,),
           summary=f"Charge the card the page set up ({ORDER_TOKEN_HEADER}); status, or why "
-                  "it was declined")
+                  "it was declined", responses={200: ("How it went", None), **BUYER_ERRORS})
     def pay_order(self, request, order_id, body):
         return self.pay(self.buyer_order(request, order_id), body.payment_method)
 
-    @http("GET", "/api/orders/<string:order_id>/receipt.pdf",
-          summary=f"The receipt of a paid order ({ORDER_TOKEN_HEADER})")
+    @http("GET", "/api/orders/<string:order_id>/receipt.pdf", headers=(BUYER_TOKEN,),
+          summary=f"The receipt of a paid order ({ORDER_TOKEN_HEADER})",
+          responses={200: ("The receipt", "application/pdf"), **BUYER_ERRORS})
     def order_receipt(self, request, order_id):
         return self.receipt(self.buyer_order(request, order_id))
 
-    @http("POST", "/api/orders/<string:order_id>/cancel",
+    @http("POST", "/api/orders/<string:order_id>/cancel", headers=(BUYER_TOKEN,),
           summary=f"Cancel a whole order, refunded as the policy says ({ORDER_TOKEN_HEADER})",
           responses={200: ("Cancelled", OrderView), **BUYER_ERRORS})
     def cancel_order(self, request, order_id):
@@ -199,6 +208,7 @@ class RegistrationService(HttpService, OrganiserApi):
                                                     reason="buyer"))
 
     @http("POST", "/api/orders/<string:order_id>/delegates/<string:registration_id>/cancel",
+          headers=(BUYER_TOKEN,),
           summary=f"Cancel one delegate of an order, refunding their share as the policy "
                   f"says ({ORDER_TOKEN_HEADER})",
           responses={200: ("The order", OrderView), **BUYER_ERRORS})
@@ -211,6 +221,7 @@ class RegistrationService(HttpService, OrganiserApi):
         return self.order_view(find(self.db, Order, order_id))
 
     @http("POST", "/api/registrations", body=RegistrationRequest,
+          headers=(IDEMPOTENCY_HEADER,),
           summary="Register one delegate who pays for themselves (an order of one); seats "
                   "held until payment (Idempotency-Key header: the same key, the same answer)",
           responses={201: ("Registered", RegistrationCreated), **TOO_MANY})
@@ -227,12 +238,13 @@ class RegistrationService(HttpService, OrganiserApi):
             order_token=order_token(secret, order.id))
 
     @http("GET", "/api/registrations/<string:registration_id>/payment",
+          headers=(DELEGATE_TOKEN,),
           summary=f"How to pay one's own registration, once payments has prepared it "
                   f"({TOKEN_HEADER})", responses={**PAYMENT_ANSWERS, **DELEGATE_ERRORS})
     def registration_payment(self, request, registration_id):
         return self.payment(self.paid_by_delegate(request, registration_id))
 
-    @http("GET", "/api/registrations/<string:registration_id>",
+    @http("GET", "/api/registrations/<string:registration_id>", headers=(DELEGATE_TOKEN,),
           summary=f"A delegate's own registration ({TOKEN_HEADER})",
           responses={200: ("The registration", RegistrationView), **DELEGATE_ERRORS})
     def get_registration(self, request, registration_id):
@@ -240,6 +252,7 @@ class RegistrationService(HttpService, OrganiserApi):
             self.delegate_registration(request, registration_id), from_attributes=True)
 
     @http("PATCH", "/api/registrations/<string:registration_id>", body=RegistrationChange,
+          headers=(DELEGATE_TOKEN,),
           summary=f"Fix the name, pronouns or organisation on the badge ({TOKEN_HEADER})",
           responses={200: ("Changed", RegistrationView), **DELEGATE_ERRORS})
     def change_registration(self, request, registration_id, body):
@@ -248,6 +261,7 @@ class RegistrationService(HttpService, OrganiserApi):
             self.db, self.catalogs, registration_id, body, utcnow()), from_attributes=True)
 
     @http("POST", "/api/registrations/<string:registration_id>/cancel",
+          headers=(DELEGATE_TOKEN,),
           summary=f"Cancel one's own registration, refunded as the policy says ({TOKEN_HEADER})",
           responses={200: ("Cancelled", RegistrationView), **DELEGATE_ERRORS})
     def cancel_registration(self, request, registration_id):
@@ -257,18 +271,23 @@ class RegistrationService(HttpService, OrganiserApi):
             from_attributes=True)
 
     @http("POST", "/api/registrations/<string:registration_id>/card-setup",
-          summary=f"A SetupIntent secret for the card form ({TOKEN_HEADER})")
+          headers=(DELEGATE_TOKEN,),
+          summary=f"A SetupIntent secret for the card form ({TOKEN_HEADER})",
+          responses={200: ("The secret", None), **DELEGATE_ERRORS})
     def registration_card_setup(self, request, registration_id):
         return self.card_setup(self.paid_by_delegate(request, registration_id))
 
     @http("POST", "/api/registrations/<string:registration_id>/pay", body=CardPayment,
+          headers=(DELEGATE_TOKEN,),
           summary=f"Charge the card the page set up ({TOKEN_HEADER}); status, or why "
-                  "it was declined")
+                  "it was declined", responses={200: ("How it went", None), **DELEGATE_ERRORS})
     def pay_registration(self, request, registration_id, body):
         return self.pay(self.paid_by_delegate(request, registration_id), body.payment_method)
 
     @http("GET", "/api/registrations/<string:registration_id>/ticket.svg",
-          summary=f"The e-ticket's QR code of a confirmed registration ({TOKEN_HEADER})")
+          headers=(DELEGATE_TOKEN,),
+          summary=f"The e-ticket's QR code of a confirmed registration ({TOKEN_HEADER})",
+          responses={200: ("The QR code", "image/svg+xml"), **DELEGATE_ERRORS})
     def ticket(self, request, registration_id):
         registration = self.delegate_registration(request, registration_id)
         if registration.status != Status.CONFIRMED:
@@ -280,7 +299,9 @@ class RegistrationService(HttpService, OrganiserApi):
         return Response(qr.getvalue(), mimetype="image/svg+xml")
 
     @http("GET", "/api/registrations/<string:registration_id>/receipt.pdf",
-          summary=f"The receipt of a paid registration ({TOKEN_HEADER})")
+          headers=(DELEGATE_TOKEN,),
+          summary=f"The receipt of a paid registration ({TOKEN_HEADER})",
+          responses={200: ("The receipt", "application/pdf"), **DELEGATE_ERRORS})
     def registration_receipt(self, request, registration_id):
         return self.receipt(self.paid_by_delegate(request, registration_id))
 
@@ -292,27 +313,29 @@ class RegistrationService(HttpService, OrganiserApi):
                 "payments_url": self.config["PAYMENTS_PUBLIC_URL"],
                 "notifications_url": self.config["NOTIFICATIONS_PUBLIC_URL"]}
 
-    @http("GET", "/", summary="The registration page")
+    @http("GET", "/", summary="The registration page", responses=PAGE)
     def register_page(self, request):
         return self.page("register.html")
 
-    @http("GET", "/confirmation/<string:order_id>", summary="After paying")
+    @http("GET", "/confirmation/<string:order_id>", summary="After paying", responses=PAGE)
     def confirmation_page(self, request, order_id):
         return self.page("confirmation.html")
 
-    @http("GET", "/manage/<string:registration_id>", summary="A delegate's own booking")
+    @http("GET", "/manage/<string:registration_id>", summary="A delegate's own booking",
+          responses=PAGE)
     def manage_page(self, request, registration_id):
         return self.page("manage.html")
 
-    @http("GET", "/orders/<string:order_id>", summary="A buyer's own order")
+    @http("GET", "/orders/<string:order_id>", summary="A buyer's own order", responses=PAGE)
     def order_page(self, request, order_id):
         return self.page("order.html")
 
-    @http("GET", "/admin", summary="The organisers' dashboard")
+    @http("GET", "/admin", summary="The organisers' dashboard", responses=PAGE)
     def admin_page(self, request):
         return self.page("admin.html")
 
-    @http("GET", "/static/<string:filename>", summary="The pages' scripts and styles")
+    @http("GET", "/static/<string:filename>", summary="The pages' scripts and styles",
+          responses={200: ("A script or a style sheet", ("text/javascript", "text/css"))})
     def static_file(self, request, filename):
         if filename not in pages.ASSETS:
             raise NotFound("No such file.", None)

@@ -319,6 +319,13 @@ class TestOrganisers:
                                headers=registration.as_admin())
         assert bad.status_code == 422 and bad.json()["error"]["field"] == "status"
 
+    @pytest.mark.parametrize("path", ["/api/admin/registrations", "/api/admin/orders"])
+    def test_an_offset_beyond_any_list_is_refused_naming_it(self, registration, path):
+        response = registration.get(path, params={"offset": 2**70},
+                                    headers=registration.as_admin())
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["field"] == "offset"
+
     def test_csv_export_opens_in_excel_and_runs_no_formulas(self, registration):
         register(registration)
         register(registration, given_name="=HYPERLINK(\"http://evil\")", family_name="Test",

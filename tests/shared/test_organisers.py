@@ -126,6 +126,14 @@ def test_every_organiser_request_is_in_the_audit_log(two_services):
         ("Anna (finance)", 403), ("ADMIN_TOKEN", 200)]  # her try at the log, then the last read
 
 
+def test_an_audit_page_before_an_id_no_database_holds_is_refused_naming_it(two_services):
+    registration = two_services[0]["registration"]
+    answer = registration.get("/api/admin/audit", params={"before": 2**70},
+                              headers=bearer(ADMIN_TOKEN))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == "before"
+
+
 def test_the_conference_command_makes_lists_and_revokes_tokens(tmp_path):
     env = {**os.environ, **{f"{service.upper()}_DATABASE_URL":
                             f"sqlite:///{tmp_path / service}.db"
