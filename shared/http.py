@@ -22,12 +22,13 @@ import json
 import logging
 import re
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from types import UnionType
 from typing import NamedTuple, get_args, get_origin
 from uuid import UUID
 
 from eventlet import wsgi
+from nameko.timer import timer
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -36,7 +37,7 @@ from sqlalchemy.exc import TimeoutError as SqlTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from shared import metrics
+from shared import metrics, retention
 from shared.auth import ADMIN
 from shared.entrypoints import entrypoints_of
 from shared.errors import (
@@ -481,6 +482,20 @@ class HttpService:
         entries = audit_entries(self.db.session, query.actor, query.before, query.limit)
         return AuditLog(items=[AuditView.model_validate(e, from_attributes=True)
                                for e in entries])
+
+    @timer(interval=retention.INTERVAL_SECONDS)
+    def retention_run(self):
+        """Delete what has done its job (``shared.retention``), then what the service's own
+        rules say is due (``forget_what_is_due``); record the run in the audit log."""
+        now = datetime.now(UTC)
+        deleted = retention.prune_messaging(self.db.session, self.config, now)
+        deleted.update(self.forget_what_is_due(now))
+        retention.record_run(self.db.session, deleted, now)
+        self.db.commit()
+
+    def forget_what_is_due(self, now: datetime) -> dict[str, int]:
+        """A service's own retention rules: what it deleted or anonymised, by kind."""
+        return {}
 
     @http("GET", "/openapi.json", summary="This document",
           responses={200: ("OpenAPI 3.1", "application/json")})

@@ -9,13 +9,16 @@ the seats still add up; the money it records is not personal data.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, delete, or_
+from sqlalchemy import String, cast, delete, func, or_, select, update
 
+from services.registration.catalog import Catalog
+from services.registration.domain import Status
 from services.registration.models import Order, Registration
-from services.registration.orders import find
+from services.registration.orders import find, today
 from shared.db import OutboxEvent, UnitOfWork
+from shared.retention import days
 
 ERASED_NAME = "Erased"
 ERASED_EMAIL = "erased@invalid"
@@ -82,3 +85,30 @@ def erase(uow: UnitOfWork, registration_id: str, now: datetime) -> Registration:
                                     "whole_order": whole_order, "erased_at": now})
     uow.commit()
     return registration
+
+
+def forget_what_is_due(uow: UnitOfWork, catalog: Catalog, config: dict, now: datetime,
+                       batch: int = 200) -> dict[str, int]:
+    """Registration's retention rules (run hourly, ``shared.retention``):
+    dietary and accessibility needs are deleted ``RETENTION_NEEDS_DAYS`` (30) after the
+    conference ends; a registration that expired unpaid or was cancelled is erased
+    everywhere (as if its delegate had asked) ``RETENTION_CLOSED_DAYS`` (90) after it
+    closed, ``batch`` at a time."""
+    deleted = {"needs": 0, "closed_registrations_erased": 0}
+    needs_until = catalog.conference.ends_on + timedelta(days=days(config,
+                                                                   "RETENTION_NEEDS_DAYS", 30))
+    if today(catalog, now) > needs_until:
+        deleted["needs"] = uow.session.execute(
+            update(Registration).where(or_(Registration.dietary_needs.is_not(None),
+                                           Registration.accessibility_needs.is_not(None)))
+            .values(dietary_needs=None, accessibility_needs=None)).rowcount
+    closed_before = now - timedelta(days=days(config, "RETENTION_CLOSED_DAYS", 90))
+    due = list(uow.session.scalars(select(Registration.id).where(
+        Registration.status.in_([Status.EXPIRED, Status.CANCELLED]),
+        Registration.erased_at.is_(None),
+        func.coalesce(Registration.cancelled_at, Registration.expired_at) < closed_before,
+    ).limit(batch)))
+    for registration_id in due:
+        erase(uow, registration_id, now)
+    deleted["closed_registrations_erased"] = len(due)
+    return deleted

@@ -10,7 +10,7 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.registration import booking, changes, pages, payment_events
+from services.registration import booking, changes, pages, payment_events, privacy
 from services.registration.abuse import AbuseLimits, Client
 from services.registration.domain import Status
 from services.registration.models import Base, CatalogCache, Order, Registration
@@ -364,6 +364,10 @@ class RegistrationService(HttpService, OrganiserApi):
     @event_handler("badges", "delegate_checked_in")
     def on_delegate_checked_in(self, event):
         payment_events.record_check_in(self.db, event)
+
+    def forget_what_is_due(self, now):
+        return privacy.forget_what_is_due(self.db, self.catalogs.current(self.db.session),
+                                          self.config, now)
 
     @timer(interval=HOLD_SWEEP_SECONDS)
     def expire_holds(self):
