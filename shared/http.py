@@ -139,7 +139,30 @@ def parse_json_body(request, model: type[BaseModel]) -> BaseModel:
         raise BadRequest("The request body must be a JSON object.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.", code="invalid_json")
+    refuse_nul(data)
     return validate(model, data)
+
+
+def _nul_at(value, location: tuple = ()) -> tuple | None:
+    """Where in a JSON value (or a flat dict of strings) a NUL character is, if anywhere."""
+    if isinstance(value, str):
+        return location if "\x00" in value else None
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list) else ())
+    for key, inner in items:
+        if isinstance(key, str) and "\x00" in key:
+            return (*location, key)
+        if (found := _nul_at(inner, (*location, key))) is not None:
+            return found
+    return None
+
+
+def refuse_nul(value) -> None:
+    """No text may hold a NUL character: nobody types one, and PostgreSQL refuses to store
+    or even compare it (a 500 otherwise)."""
+    if (location := _nul_at(value)) is not None:
+        raise Invalid("Text may not contain a NUL character.", field_path(location) or None,
+                      code="nul_character")
 
 
 def require_private_token(request, header: str, id_: str, is_token, secret_key: str) -> None:
@@ -313,6 +336,8 @@ class HttpEntrypoint(HttpRequestHandler):
                 raise Unauthorized("An organiser token is needed: Authorization: Bearer <token>.")
             if request.organiser.role not in self.roles:
                 raise Forbidden("This token may not do that.")
+        refuse_nul(dict(request.args))
+        refuse_nul(dict(request.path_values or {}))
         args, kwargs = super().get_entrypoint_parameters(request)
         # a copy: nameko's kwargs are request.path_values, which the audit log records (the
         # route's ids), and a body or query may hold personal data

@@ -1,0 +1,47 @@
+"""Input that PostgreSQL refuses on its own (a NUL character, an id that is not a UUID, an
+integer beyond 64 bits) is answered with a 4xx naming the field, never a 500."""
+
+import pytest
+
+from services.badges.service import BadgesService
+from services.registration.service import RegistrationService
+from tests.conftest import make_config
+from tests.registration.conftest import delegate
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def on_postgres(start_service, amqp_uri, postgres_url):
+    return start_service(RegistrationService,
+                         make_config("registration", amqp_uri, postgres_url))[1]
+
+
+@pytest.mark.parametrize("path", [
+    "/api/admin/registrations?q=%00", "/api/admin/orders?q=zo%00lc",
+    "/api/admin/registrations?status=%00", "/api/admin/orders/%00",
+    "/api/admin/orders/not-a-uuid", "/api/admin/audit?actor=%00",
+])
+def test_odd_query_and_path_values_are_refused_not_a_server_error(on_postgres, path):
+    answer = on_postgres.get(path, headers=on_postgres.as_admin())
+    assert answer.status_code < 500, (path, answer.text)
+
+
+@pytest.mark.parametrize("path", ["/api/registrations/%00", "/api/orders/%00"])
+def test_a_nul_in_a_delegates_path_is_not_a_server_error(on_postgres, path):
+    answer = on_postgres.get(path, headers={"X-Registration-Token": "x", "X-Order-Token": "x"})
+    assert 400 <= answer.status_code < 500, answer.text
+
+
+def test_a_nul_in_a_booking_is_refused_naming_the_field(on_postgres):
+    answer = on_postgres.post("/api/registrations", json=delegate(organisation="Lab\x00"))
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "organisation"
+    key = on_postgres.post("/api/registrations", json=delegate(),
+                           headers={"Idempotency-Key": "a\x00b"})
+    assert key.status_code in (400, 422)
+
+
+def test_the_desk_search_takes_any_text(start_service, amqp_uri, postgres_url):
+    badges = start_service(BadgesService, make_config("badges", amqp_uri, postgres_url))[1]
+    answer = badges.get("/api/desk/search?q=%00", headers=badges.as_desk())
+    assert answer.status_code < 500, answer.text
