@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from services.registration.catalog import Catalog
 from services.registration.domain import Status
 from services.registration.models import Order, Registration
 from services.registration.orders import find, today
-from shared.db import OutboxEvent, UnitOfWork
+from shared.db import UnitOfWork
+from shared.privacy import ERASED_EMAIL, ERASED_NAME, forget_published_events
 from shared.retention import days
 
-ERASED_NAME = "Erased"
-ERASED_EMAIL = "erased@invalid"
 DELEGATE_FIELDS = ("reference", "status", "ticket_type", "add_ons", "given_name", "family_name",
                    "name_order", "pronouns", "organisation", "country", "email",
                    "dietary_needs", "accessibility_needs", "amount_due", "amount_paid",
@@ -74,13 +73,7 @@ def erase(uow: UnitOfWork, registration_id: str, now: datetime) -> Registration:
         order.buyer_organisation = ERASED_NAME
         order.billing_address = order.billing_vat_number = order.purchase_order = None
         order.search_text = order.reference
-    mentions = [cast(OutboxEvent.envelope, String).contains(registration.id)]
-    if whole_order:
-        mentions.append(cast(OutboxEvent.envelope, String).contains(order.id))
-    # published rows have done their job and hold copies of the names; unpublished ones
-    # (a moment old at most) still have to reach the other services
-    uow.session.execute(delete(OutboxEvent).where(OutboxEvent.published_at.is_not(None),
-                                                  or_(*mentions)))
+    forget_published_events(uow, [registration.id, *([order.id] if whole_order else [])])
     uow.publish("delegate_erased", {"registration_id": registration.id, "order_id": order.id,
                                     "whole_order": whole_order, "erased_at": now})
     uow.commit()
