@@ -239,6 +239,22 @@ class TransferData(Contract):
     amount_due: int
 
 
+class LinkedBooking(Contract):
+    id: str = Field(description="a registration's id, or an order's")
+    reference: str
+    name: str = Field(description="the delegate's name, or the order's buyer's")
+
+
+class LinksRequestedData(Contract):
+    """Someone asked for the private links of the bookings made with ``email``: the
+    delegates' (to see or fix their own) and the buyers' (to manage a whole order)."""
+
+    email: str
+    registrations: list[LinkedBooking]
+    orders: list[LinkedBooking]
+    conference: ConferenceFacts
+
+
 class DelegateErasedData(Contract):
     """A delegate asked to be forgotten: every service erases or anonymises what it holds
     about them, keeping only what the law makes it keep (issued invoices, credit notes)."""
@@ -289,6 +305,7 @@ EVENT_TYPES = {
         EventType("registration", "registration_cancelled", 3, RegistrationCancelledData),
         EventType("registration", "registration_expired", 3, RegistrationData),
         EventType("registration", "delegate_erased", 1, DelegateErasedData),
+        EventType("registration", "links_requested", 1, LinksRequestedData),
         EventType("payments", "payment_ready", 1, PaymentReadyData),
         EventType("payments", "payment_succeeded", 3, PaymentSucceededData),
         EventType("payments", "payment_failed", 2, PaymentFailedData),

@@ -105,6 +105,18 @@ def record(uow: UnitOfWork, event: Event, defer: timedelta = timedelta(0)) -> No
     uow.commit()
 
 
+def record_links(uow: UnitOfWork, event: Event) -> None:
+    """Store the message that sends the links someone asked for, once; it goes to the
+    address asked about, and names no other."""
+    if not uow.first_delivery(event):
+        return
+    uow.session.add(Message(
+        event_id=str(event.id), kind="links", occasion="", order_id=None, registration_id=None,
+        event_data=event.data.model_dump(mode="json"), to_address=event.data.email,
+        message_id=new_message_id(), next_attempt_at=event.occurred_at))
+    uow.commit()
+
+
 def messages_to_delegate(uow: UnitOfWork, registration_id: str) -> list[Message]:
     return list(uow.session.scalars(select(Message).where(
         Message.registration_id == registration_id).order_by(Message.id)))

@@ -11,7 +11,7 @@ from shared.money import format_money
 
 KINDS = ("order_received", "payment_confirmed", "payment_failed", "hold_expired",
          "order_cancelled", "refunded", "invoice", "invoice_reminder", "transfer_received",
-         "credit_note", "e_ticket", "badge_changed", "cancelled")
+         "credit_note", "e_ticket", "badge_changed", "cancelled", "links")
 
 SUBJECTS = {
     "order_received": "Order {{ order.reference }} received: payment due",
@@ -32,6 +32,7 @@ SUBJECTS = {
     "e_ticket": "Your e-ticket for the {{ conference.name }} ({{ registration.reference }})",
     "badge_changed": "Your badge for the {{ conference.name }} has been updated",
     "cancelled": "Registration {{ registration.reference }} cancelled",
+    "links": "Your links for the {{ conference.name }}",
 }
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -80,6 +80,23 @@ def buyer_context(order: dict, settings: Settings) -> dict:
     }
 
 
+def links_context(data: dict, settings: Settings) -> dict:
+    """The private links of the bookings made with one address: each delegate's own page,
+    and each order's page for its buyer."""
+    base = settings.public_base_url
+    return {
+        "conference": data["conference"], "reference": None,
+        # the address's own name, as its first booking gave it
+        "addressee": (data["registrations"] or data["orders"])[0]["name"],
+        "registrations": [{**r, "url": f"{base}/manage/{r['id']}#token="
+                                       f"{registration_token(settings.secret_key, r['id'])}"}
+                          for r in data["registrations"]],
+        "orders": [{**o, "url": f"{base}/orders/{o['id']}#token="
+                                f"{order_token(settings.secret_key, o['id'])}"}
+                   for o in data["orders"]],
+    }
+
+
 def payment_terms(order: dict, invoice: dict | None, received: int) -> dict:
     """How an invoice order is to be paid, as far as this service knows: the invoice's
     amount, due date and RF reference, what has come in by transfer, and what is left."""
@@ -101,7 +118,9 @@ def context(message: Message, order: dict | None, settings: Settings,
     ``order``, with its latest ``invoice`` and the money ``received`` by transfer;
     ``documents`` are those attached (kind, number, filename)."""
     data = message.event_data
-    if message.kind in domain.DELEGATE_KINDS:
+    if message.kind == "links":
+        facts = links_context(data, settings)
+    elif message.kind in domain.DELEGATE_KINDS:
         facts = delegate_context(data, settings)
     else:
         own = "buyer" in data and message.kind not in LATEST_ORDER_KINDS

@@ -84,6 +84,10 @@ class NotificationsService(HttpService):
         operations.record(self.db, event, timedelta(
             seconds=float(self.config.get("PAYMENT_DUE_DELAY_SECONDS", 60))))
 
+    @event_handler("registration", "links_requested")
+    def on_links_requested(self, event):
+        operations.record_links(self.db, event)
+
     @event_handler("registration", "delegate_erased")
     def on_delegate_erased(self, event):
         privacy.erase_delegate(self.db, event)

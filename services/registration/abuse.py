@@ -41,6 +41,8 @@ class AbuseLimits:
     open_orders_per_email: int = 3
     scarce_share: float = 0.25  # of an item's capacity one client may hold unpaid
     scarce_minimum: int = 10  # ... but always a group's worth
+    links_per_client: tuple[int, int] = (10, 600)  # asking for one's links again
+    links_per_email: tuple[int, int] = (3, 3600)
 
     @classmethod
     def from_config(cls, config: dict) -> AbuseLimits | None:
@@ -62,7 +64,8 @@ class AbuseLimits:
 
     @property
     def longest_window(self) -> int:
-        return max(self.bookings_per_client[1], self.bookings_per_email[1])
+        return max(self.bookings_per_client[1], self.bookings_per_email[1],
+                   self.links_per_client[1], self.links_per_email[1])
 
 
 def pseudonym(secret_key: str, kind: str, value: str) -> str:
@@ -114,6 +117,17 @@ class Client:
 
     def admit(self, uow: UnitOfWork, email: str, wanted: Counter, now: datetime) -> None:
         admit(uow, self.limits, self.key, email, self.secret_key, wanted, now)
+
+    def admit_link_request(self, uow: UnitOfWork, email: str, now: datetime) -> None:
+        """Asking for one's links again: counted apart from bookings (their own keys), and
+        whether or not the address has a booking, so that a refusal tells nothing."""
+        client_key = pseudonym(self.secret_key, "links-client", self.key)
+        email_key = pseudonym(self.secret_key, "links-email", email.casefold())
+        _recent(uow, BookingAttempt.client_key, client_key, self.limits.links_per_client,
+                now, "this address")
+        _recent(uow, BookingAttempt.email_key, email_key, self.limits.links_per_email, now,
+                "this email address")
+        uow.session.add(BookingAttempt(client_key=client_key, email_key=email_key, at=now))
 
 
 def admit(uow: UnitOfWork, limits: AbuseLimits, client_key: str, email: str,

@@ -147,6 +147,10 @@ class OrderRequest(Request):
         "billing address)")
 
 
+class LinksRequest(Request):
+    email: Email = Field(description="the address the bookings were made with")
+
+
 class RegistrationChange(Request):
     """A delegate's fix to what their badge says: only the fields sent change."""
 

@@ -10,7 +10,7 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.registration import booking, changes, pages, payment_events, privacy
+from services.registration import booking, changes, links, pages, payment_events, privacy
 from services.registration.abuse import AbuseLimits, Client
 from services.registration.domain import Status
 from services.registration.models import Base, CatalogCache, Order, Registration
@@ -19,6 +19,7 @@ from services.registration.organiser import OrganiserApi
 from services.registration.schemas import (
     CardPayment,
     CatalogView,
+    LinksRequest,
     OrderCreated,
     OrderRequest,
     OrderView,
@@ -237,6 +238,18 @@ class RegistrationService(HttpService, OrganiserApi):
             token=registration_token(secret, registration.id),
             order_token=order_token(secret, order.id))
 
+    @http("POST", "/api/links", body=LinksRequest,
+          summary="Send the private links of the bookings made with this email address to "
+                  "that address again; 202 whether or not it has any",
+          responses={202: ("Accepted", None), **TOO_MANY})
+    def send_links(self, request, body):
+        now = utcnow()
+        if (client := self.client(request)) is not None:
+            client.admit_link_request(self.db, body.email, now)
+        links.request_links(self.db, self.catalogs.current(self.db.session), body.email, now)
+        return 202, {"status": "accepted", "message": "If bookings were made with this "
+                     "address, an email with their links is on its way to it."}
+
     @http("GET", "/api/registrations/<string:registration_id>/payment",
           headers=(DELEGATE_TOKEN,),
           summary=f"How to pay one's own registration, once payments has prepared it "
@@ -329,6 +342,10 @@ class RegistrationService(HttpService, OrganiserApi):
     @http("GET", "/orders/<string:order_id>", summary="A buyer's own order", responses=PAGE)
     def order_page(self, request, order_id):
         return self.page("order.html")
+
+    @http("GET", "/links", summary="Lost links: ask for them again by email", responses=PAGE)
+    def links_page(self, request):
+        return self.page("links.html")
 
     @http("GET", "/admin", summary="The organisers' dashboard", responses=PAGE)
     def admin_page(self, request):

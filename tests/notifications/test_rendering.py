@@ -70,8 +70,10 @@ FACTS = {
     "badge_changed": [MANAGE_URL],
     "cancelled": ["As you asked", "EUR 88.50", "is on its way to the card that paid"],
 }
+# Every kind about one booking; "links" is about all of an address's (test_the_links_email).
+BOOKING_KINDS = tuple(kind for kind in KINDS if kind != "links")
 REFERENCES = {kind: "ECS27-7KQ3M9" if kind in DELEGATE_KINDS else "ECS27-O-4F2K8P"
-              for kind in KINDS}
+              for kind in BOOKING_KINDS}
 
 
 def context_of(kind: str, given_name: str = "Łukasz", family_name: str = "Żółć",
@@ -98,7 +100,7 @@ def context_of(kind: str, given_name: str = "Łukasz", family_name: str = "Żó�
                    invoice, received, documents)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", BOOKING_KINDS)
 @pytest.mark.parametrize(("given", "family"),
                          [("Αλέξανδρος", "Παπαδόπουλος"), ("Łukasz", "Żółć")])
 def test_every_kind_says_its_key_facts(kind, given, family):
@@ -116,7 +118,7 @@ def test_every_kind_says_its_key_facts(kind, given, family):
     assert "{{" not in rendered.text + rendered.html
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", BOOKING_KINDS)
 def test_each_link_is_the_addressee_s_own(kind):
     rendered = render(kind, context_of(kind))
     own = {"e_ticket": MANAGE_URL, "badge_changed": MANAGE_URL, "hold_expired": REGISTER_URL,
@@ -124,6 +126,20 @@ def test_each_link_is_the_addressee_s_own(kind):
 
     links = set(re.findall(r'https://[^\s"<]+', rendered.text + rendered.html))
     assert links == ({own} if own else set())
+
+
+def test_the_links_email_gives_each_booking_its_own_private_link():
+    data = {"email": "zofia@example.org", "conference": samples.order()["conference"],
+            "registrations": [{"id": samples.REGISTRATION_ID, "reference": "ECS27-7KQ3M9",
+                               "name": "Zofia Zielińska"}],
+            "orders": [{"id": samples.ORDER_ID, "reference": "ECS27-O-4F2K8P",
+                        "name": "Zofia Zielińska"}]}
+    rendered = render("links", context(Message(kind="links", event_data=data), None, SETTINGS))
+    assert rendered.subject.startswith("Your links for the ")
+    assert "Dear Zofia Zielińska," in rendered.text and "Booking reference" not in rendered.text
+    links = set(re.findall(r'https://[^\s"<]+', rendered.text + rendered.html))
+    assert links == {MANAGE_URL, ORDER_URL}
+    assert "ECS27-7KQ3M9" in rendered.text and "ECS27-O-4F2K8P" in rendered.html
 
 
 def test_the_order_received_lists_every_delegate_with_ticket_and_share():

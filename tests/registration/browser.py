@@ -189,6 +189,23 @@ def free_booking(visit, args, seen):
     wait_for_confirmation(visit, seen)
 
 
+def lost_links(visit, args, seen):
+    """Asking for one's links again: a bad address named at its field, then the answer,
+    the same for any address; checked by axe."""
+    page = visit.page
+    visit.goto("/links")
+    page.get_by_label("Email").fill("not-an-address")
+    page.get_by_role("button", name="Send my links").click()
+    expect(page.locator("#email-error")).to_be_visible()
+    seen["field_error"] = visit.text("#email-error")
+    page.get_by_label("Email").fill(args["email"])
+    page.get_by_role("button", name="Send my links").click()
+    expect(page.locator("#status")).not_to_be_empty()
+    seen["status"] = visit.text("#status")
+    seen["axe"] = axe_violations(page)
+    visit.shot("sent")
+
+
 def register_and_pay(visit, args, seen):
     page = visit.page
     visit.goto("/")
@@ -1109,7 +1126,7 @@ SCENARIOS = {f.__name__: f for f in (
     invoice_booking, invoice_without_billing_address, desk_transfer, desk_statement,
     desk_refund, desk_billing, desk_cancel, desk_complimentary, debit_booking,
     debit_refused_then_card, debit_processing, debit_on_order_page, debit_on_manage_page,
-    card_only)}
+    card_only, lost_links)}
 
 
 def main(scenario, base_url, args_json, screenshots):

@@ -470,3 +470,10 @@ def test_the_dashboard(site, browse):
     header, *rows = seen["csv"].splitlines()
     assert header.startswith("reference,given_name,family_name")
     assert any("Ørsted" in row and "no pork" in row for row in rows)
+
+
+def test_lost_links_page(site, browse):
+    seen = browse("lost_links", site.registration.base_url, email="nobody@example.org")
+    assert seen["field_error"]  # the server's refusal, at its field
+    assert "If bookings were made with this address" in seen["status"]
+    assert seen["axe"] == []

@@ -17,7 +17,7 @@ const STRINGS = {
     free: "Free",
     none: "None",
     noToken: "This page needs the private link from your email. Open the link from the " +
-             "email we sent you to see your booking.",
+             "email we sent you to see your booking, or ask for it again at /links.",
     wrongToken: "This link does not open this booking. Open the link from the email we sent you.",
     notFound: "We could not find this booking.",
   },
@@ -180,6 +180,15 @@ const STRINGS = {
               "pay by card.",
     processing: "Your direct debit is being processed; you will get an email when it has gone " +
                 "through.",
+  },
+  links: {
+    title: "Lost your link?",
+    intro: "Give the email address you booked with, and we will send it the private links " +
+           "of its bookings: each delegate's, and each order's for the person who booked it.",
+    send: "Send my links",
+    sending: "Sending…",
+    sent: "If bookings were made with this address, an email with their links is on its " +
+          "way to it. It can take a few minutes; look in your spam folder too.",
   },
   confirmation: {
     title: "Your order",
