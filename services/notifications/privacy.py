@@ -120,6 +120,7 @@ def erase_delegate(uow: UnitOfWork, event: Event) -> None:
     needles = names_of_delegate(recipient.snapshot["delegate"]) if recipient else set()
     if order is not None:
         needles |= names_in_order(order.snapshot, rid, whole_order)
+    forget_links_sent(uow, needles)
     # an older event, come late, must not bring the names back: the copies are dated after
     # the erasure (and no message is stored for an erased address, see operations.record)
     if recipient is not None:
@@ -137,6 +138,18 @@ def erase_delegate(uow: UnitOfWork, event: Event) -> None:
                 message.last_error = None
     forget_published_events(uow, [rid, erased.order_id] if whole_order else [rid])
     uow.commit()
+
+
+def forget_links_sent(uow: UnitOfWork, needles: set[str]) -> None:
+    """The "links" emails (asked for by address, so tied to no booking here): emptied when
+    sent to an erased address, scrubbed of the erased names when sent to another."""
+    addresses = {needle.casefold() for needle in needles if "@" in needle}
+    for message in uow.session.scalars(select(Message).where(Message.kind == "links")
+                                       .with_for_update()):
+        if message.to_address.casefold() in addresses:
+            empty(message)
+        elif mentions(message.event_data, needles):
+            message.event_data = scrub(message.event_data, needles)
 
 
 def empty(message: Message) -> None:

@@ -29,6 +29,8 @@ def test_export_then_erase_a_paid_delegate_everywhere(stack, mail, badges, payme
     stack.pay(stack.payment(created))
     stack.wait_for_status(created, "confirmed")
     mail.wait_for(2)  # the payment confirmation and the e-ticket
+    assert api.post("/api/links", json={"email": EMAIL}).status_code == 202
+    mail.wait_for(3)  # and the links asked for
     urls = {"registration": f"sqlite:///{tmp_path / 'registration.db'}",
             "payments": payments_config["DATABASE_URL"], "badges": badges["DATABASE_URL"],
             "notifications": stack.notifications_config["DATABASE_URL"]}
