@@ -23,21 +23,20 @@ import logging
 import re
 import time
 from datetime import UTC, date, datetime
-from types import UnionType
-from typing import NamedTuple, get_args, get_origin
+from typing import NamedTuple
 from uuid import UUID
 
 from eventlet import wsgi
 from nameko.timer import timer
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SqlTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from shared import metrics, retention
+from shared import metrics, openapi, retention
 from shared.auth import ADMIN
 from shared.entrypoints import entrypoints_of
 from shared.errors import (
@@ -49,7 +48,7 @@ from shared.errors import (
     Unauthorized,
     Unavailable,
 )
-from shared.organisers import Organisers, audit_entries
+from shared.organisers import AuditLog, AuditQuery, AuditView, Organisers, audit_entries
 
 log = logging.getLogger(__name__)
 
@@ -371,111 +370,9 @@ class HttpEntrypoint(HttpRequestHandler):
 http = HttpEntrypoint.decorator
 
 
-PATH_PARAMETER = re.compile(r"<(?:[^:>]+:)?([^>]+)>")  # werkzeug's <converter:name>
-
-
 def openapi_document(service_cls, title: str, description: str = "") -> dict:
     """OpenAPI 3.1 for every ``http`` entrypoint of ``service_cls``."""
-    schemas: dict = {}
-
-    def json_schema(model: type[BaseModel]) -> dict:
-        """The model's schema; the models it refers to in the document's components."""
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas.update(schema.pop("$defs", {}))
-        return schema
-
-    def ref(model) -> dict:
-        """A model, a list of them (``list[Model]``) or one of several (``A | B``), in the
-        document's components."""
-        if get_origin(model) is list:
-            return {"type": "array", "items": ref(get_args(model)[0])}
-        if get_origin(model) is UnionType:
-            return {"anyOf": [ref(one) for one in get_args(model)]}
-        schemas[model.__name__] = json_schema(model)
-        return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-    def content(status: int, model) -> dict:
-        """A response's media type and schema: JSON of a model, other media types
-        (``"application/pdf"``, or a tuple of them), or a refusal's JSON error."""
-        if isinstance(model, str | tuple):
-            return {media: {} for media in ((model,) if isinstance(model, str) else model)}
-        if model is None:
-            return {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                    } if status >= 400 else {}
-        return {"application/json": {"schema": ref(model)}}
-
-    error = {"description": "Error", "content": content(400, None)}
-    paths: dict = {}
-    for method_name, entrypoint in entrypoints_of(service_cls, HttpEntrypoint):
-        for method in entrypoint.method.split(","):
-            operation: dict = {
-                "operationId": method_name,
-                "summary": entrypoint.summary or method_name.replace("_", " "),
-                "responses": {"default": error},
-            }
-            for status, (text, model) in entrypoint.responses.items():
-                media = content(status, model)
-                operation["responses"][str(status)] = {"description": text} | (
-                    {"content": media} if media else {})
-            if not any(200 <= status < 300 for status in entrypoint.responses):
-                operation["responses"]["200"] = {"description": "OK"}
-            params = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                for name in PATH_PARAMETER.findall(entrypoint.url)
-            ]
-            params += [header.parameter() for header in entrypoint.headers]
-            if entrypoint.query_model is not None:
-                query_schema = json_schema(entrypoint.query_model)
-                required = set(query_schema.get("required", ()))
-                params += [
-                    {"name": name, "in": "query", "required": name in required, "schema": prop}
-                    for name, prop in query_schema.get("properties", {}).items()
-                ]
-            if params:
-                operation["parameters"] = params
-            if entrypoint.body_model is not None:
-                operation["requestBody"] = {"required": True, "content": {
-                    "application/json": {"schema": ref(entrypoint.body_model)}}}
-            if entrypoint.roles is not None:
-                operation["security"] = [{"organiser": list(entrypoint.roles)}]
-            path = PATH_PARAMETER.sub(r"{\1}", entrypoint.url)
-            paths.setdefault(path, {})[method.lower()] = operation
-    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["code", "message"],
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                       "field": {"type": ["string", "null"]}}}}}
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": "1", "description": description},
-        "paths": dict(sorted(paths.items())),
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {"organiser": {"type": "http", "scheme": "bearer"}},
-        },
-    }
-
-
-class AuditQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    actor: str | None = Field(None, max_length=80, description="one organiser's entries")
-    before: int | None = Field(None, ge=1, le=2**63 - 1,  # the databases' largest integer
-                               description="an entry's id: the ones before it")
-    limit: int = Field(100, ge=1, le=500)
-
-
-class AuditView(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    role: str
-    action: str
-    target: str
-    status: int
-
-
-class AuditLog(BaseModel):
-    items: list[AuditView]
+    return openapi.document(entrypoints_of(service_cls, HttpEntrypoint), title, description)
 
 
 class HttpService:

@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -183,6 +184,29 @@ class Organisers:
                 session.commit()
         except Exception:  # noqa: BLE001 - the database may be away; the answer stands
             log.exception("could not write the audit log entry for %s", action)
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    actor: str | None = Field(None, max_length=80, description="one organiser's entries")
+    before: int | None = Field(None, ge=1, le=2**63 - 1,  # the databases' largest integer
+                               description="an entry's id: the ones before it")
+    limit: int = Field(100, ge=1, le=500)
+
+
+class AuditView(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    target: str
+    status: int
+
+
+class AuditLog(BaseModel):
+    items: list[AuditView]
 
 
 def audit_entries(session: Session, actor: str | None, before: int | None,
