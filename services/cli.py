@@ -80,6 +80,7 @@ def run_service(name: str, port: int | None) -> None:
     if missing_fonts := fonts.missing_files():
         raise SystemExit(f"{name} will not start without its fonts: "
                          f"{', '.join(map(str, missing_fonts))} (run: conference fonts)")
+    fonts.read_coverage()
     declare_all_queues(config["AMQP_URI"])
     runner = ServiceRunner(config)
     runner.add_service(service_class(name))

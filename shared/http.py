@@ -22,7 +22,7 @@ import json
 import logging
 import re
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import NamedTuple
 from uuid import UUID
 
@@ -38,6 +38,7 @@ from werkzeug.wrappers import Request, Response
 
 from shared import metrics, openapi, retention
 from shared.auth import ADMIN
+from shared.db import utcnow
 from shared.entrypoints import entrypoints_of
 from shared.errors import (
     BadRequest,
@@ -409,7 +410,7 @@ class HttpService:
     def retention_run(self):
         """Delete what has done its job (``shared.retention``), then what the service's own
         rules say is due (``forget_what_is_due``); record the run in the audit log."""
-        now = datetime.now(UTC)
+        now = utcnow()
         deleted = retention.prune_messaging(self.db.session, self.config, now)
         deleted.update(self.forget_what_is_due(now))
         retention.record_run(self.db.session, deleted, now)

@@ -83,6 +83,13 @@ def characters(face: Face) -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
+def read_coverage() -> None:
+    """Read every face's characters now (about a third of a second), so that the first
+    name checked or drawn does not wait for it on the event loop."""
+    for face in FACES:
+        characters(face)
+
+
 def _ignorable(char: str) -> bool:
     """Characters nobody sees printed: spaces, joiners, variation selectors and other
     format characters (they steer shaping, they are not drawn)."""
