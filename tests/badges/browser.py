@@ -87,6 +87,7 @@ def desk_scenario(browser, base_url, args, shots) -> dict:
     page.goto(f"{base_url}/desk")
     page.get_by_label("Desk token").fill("wrong-token")
     page.get_by_role("button", name="Open the desk").click()
+    expect(page.locator("#sign-in-error")).to_be_visible()
     seen["wrong_token"] = page.locator("#sign-in-error").inner_text()
     desk.sign_in(args["desk_token"])
     seen["focused"] = page.evaluate("document.activeElement.id")
