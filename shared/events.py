@@ -86,7 +86,7 @@ class RegistrationData(Contract):
 
 
 CancelReason = Literal["delegate", "buyer", "organiser", "refunded",
-                       "no_capacity_after_payment", "paid_after_cancellation"]
+                       "no_capacity_after_payment", "paid_after_cancellation", "substituted"]
 
 
 class RegistrationCancelledData(RegistrationData):
@@ -95,6 +95,8 @@ class RegistrationCancelledData(RegistrationData):
     with_order: bool = Field(False, description="cancelled with its whole order, whose "
                              "order_cancelled carries the refund; else payments refunds "
                              "refund_due for this delegate")
+    replaced_by: str | None = Field(None, description="substituted: the registration of the "
+                                    "colleague who takes the place (and its share)")
 
 
 PaymentMethod = Literal["card", "invoice"]
@@ -255,6 +257,75 @@ class LinksRequestedData(Contract):
     conference: ConferenceFacts
 
 
+class DelegateSubstitutedData(Contract):
+    """A colleague took a delegate's place: the same ticket, add-ons and share, their own
+    registration (id, token, e-ticket, badge); the replaced one's codes stop working."""
+
+    order_id: str
+    replaced_registration_id: str
+    registration_id: str
+    by: Literal["buyer", "organiser"]
+
+
+class WaitingListItem(Contract):
+    """What someone waits for: a sold-out ticket type or add-on."""
+
+    kind: Literal["ticket_type", "add_on"]
+    code: str
+    name: str = Field(description="as the catalog names it")
+
+
+class WaitingPerson(Contract):
+    given_name: str
+    family_name: str
+    email: str
+
+
+class WaitingListJoinedData(Contract):
+    """Someone joined the waiting list of a sold-out item; nothing is said of anyone else
+    on it."""
+
+    entry_id: str
+    item: WaitingListItem
+    person: WaitingPerson
+    joined_at: datetime
+    offer_hours: float = Field(description="how long a place offered to them is held")
+    conference: ConferenceFacts
+
+
+class WaitingListOfferData(Contract):
+    """A place of the item freed and is held for the next person in line until
+    ``expires_at``: they book it through their private link, or it goes to the next."""
+
+    entry_id: str
+    item: WaitingListItem
+    person: WaitingPerson
+    offered_at: datetime
+    expires_at: datetime
+    conference: ConferenceFacts
+
+
+class WaitingListOfferTakenData(Contract):
+    """The person booked with the place offered to them (``order_placed``, in the same
+    transaction, is the booking)."""
+
+    entry_id: str
+    item: WaitingListItem
+    offered_at: datetime
+    taken_at: datetime
+
+
+class WaitingListOfferLapsedData(Contract):
+    """An offer ended untaken: its place goes to the next person in line, or back on sale
+    when nobody waits."""
+
+    entry_id: str
+    item: WaitingListItem
+    offered_at: datetime
+    lapsed_at: datetime
+    reason: Literal["expired", "declined"]
+
+
 class DelegateErasedData(Contract):
     """A delegate asked to be forgotten: every service erases or anonymises what it holds
     about them, keeping only what the law makes it keep (issued invoices, credit notes)."""
@@ -302,10 +373,15 @@ EVENT_TYPES = {
         EventType("registration", "registration_created", 3, RegistrationData),
         EventType("registration", "registration_confirmed", 3, RegistrationData),
         EventType("registration", "registration_updated", 3, RegistrationData),
-        EventType("registration", "registration_cancelled", 3, RegistrationCancelledData),
+        EventType("registration", "registration_cancelled", 4, RegistrationCancelledData),
         EventType("registration", "registration_expired", 3, RegistrationData),
+        EventType("registration", "delegate_substituted", 1, DelegateSubstitutedData),
         EventType("registration", "delegate_erased", 1, DelegateErasedData),
         EventType("registration", "links_requested", 1, LinksRequestedData),
+        EventType("registration", "waiting_list_joined", 1, WaitingListJoinedData),
+        EventType("registration", "waiting_list_offer_made", 1, WaitingListOfferData),
+        EventType("registration", "waiting_list_offer_taken", 1, WaitingListOfferTakenData),
+        EventType("registration", "waiting_list_offer_lapsed", 1, WaitingListOfferLapsedData),
         EventType("payments", "payment_ready", 1, PaymentReadyData),
         EventType("payments", "payment_succeeded", 3, PaymentSucceededData),
         EventType("payments", "payment_failed", 2, PaymentFailedData),

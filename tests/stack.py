@@ -8,6 +8,7 @@ import pytest
 import requests
 import stripe
 
+from services.badges.service import BadgesService
 from services.cli import localstripe_command, pay_with_test_card
 from services.notifications.service import NotificationsService
 from services.payments.service import PaymentsService
@@ -154,3 +155,15 @@ def mail(stack, start_service, tmp_path):
         **stack.notifications_config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port)})
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def everything(stack, mail, start_service, amqp_uri, tmp_path):
+    """The stack with badges and notifications, and a mail sink; (stack, badges, sink)."""
+    _, badges = start_service(BadgesService, make_config(
+        "badges", amqp_uri, f"sqlite:///{tmp_path / 'badges.db'}"))
+    return stack, badges, mail
+
+
+def mail_to(sink, address) -> list:
+    return [m for m in sink.messages() if m["To"] == address]

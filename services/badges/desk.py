@@ -4,8 +4,9 @@ note.
 A scan is green (checked in now), amber (already in, and since when) or refused, which
 the desk shows in red: a forged code (422 ``invalid_ticket``), an unknown one (404), or a
 registration that may not come in (409: ``unpaid``, ``expired``, ``cancelled``,
-``wrong_day`` for a day pass on another day). "Today" is the conference's, and times are
-told in its time zone, in one format: "Thu 10 Jun, 09:12".
+``replaced`` when a colleague came instead, ``wrong_day`` for a day pass on another day).
+"Today" is the conference's, and times are told in its time zone, in one format:
+"Thu 10 Jun, 09:12".
 """
 
 from datetime import date, datetime
@@ -59,6 +60,9 @@ def refusal(badge: Badge, at: datetime, field: str) -> Refusal | None:
                         code="unpaid")
     if badge.status == "expired":
         return Conflict(f"{name}'s registration expired unpaid.", field, code="expired")
+    if badge.status == "replaced":
+        return Conflict(f"{name}'s place was passed to a colleague: this ticket no longer "
+                        "admits anyone.", field, code="replaced")
     if badge.status != "active":
         return Conflict(f"{name}'s registration is cancelled.", field, code="cancelled")
     today = at.astimezone(ZoneInfo(badge.timezone)).date()

@@ -11,9 +11,17 @@ from shared.db import UTCDateTime, utcnow
 from shared.text import search_key
 
 # A badge's status, after its registration's: pending (awaiting payment), active
-# (confirmed: the badge can be printed), withdrawn (cancelled), expired (never paid).
+# (confirmed: the badge can be printed), withdrawn (cancelled), replaced (a colleague
+# came instead: cancelled, and its QR code is another's place now), expired (never paid).
 STATUS_OF_REGISTRATION = {"pending_payment": "pending", "confirmed": "active",
                           "cancelled": "withdrawn", "expired": "expired"}
+
+
+def badge_status(data) -> str:
+    """The badge's status after a registration event's ``data``."""
+    if getattr(data, "reason", None) == "substituted":
+        return "replaced"
+    return STATUS_OF_REGISTRATION[data.status]
 
 
 class Base(DeclarativeBase):

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from services.badges.models import STATUS_OF_REGISTRATION, Badge, search_text
+from services.badges.models import Badge, badge_status, search_text
 from services.badges.printing import Printers
 from services.badges.rendering import BadgeData, Rendered
 from shared.auth import ticket_token
@@ -59,7 +59,7 @@ def on_registration_event(uow: UnitOfWork, event: Event, render: Render,
         badge = Badge(registration_id=data.registration_id, printed_count=0, version=0)
         uow.session.add(badge)
     copy_registration(badge, data)
-    badge.status, badge.as_of = STATUS_OF_REGISTRATION[data.status], event.occurred_at
+    badge.status, badge.as_of = badge_status(data), event.occurred_at
     if badge_data(badge, secret_key) != shown:
         if badge.status == "active":
             remake(uow, badge, render, secret_key)
@@ -99,7 +99,7 @@ def remake(uow: UnitOfWork, badge: Badge, render: Render, secret_key: str) -> No
 
 def printable(uow: UnitOfWork, registration_id: str) -> Badge:
     badge = uow.session.get(Badge, registration_id, with_for_update=True)
-    if badge is not None and badge.status == "withdrawn":
+    if badge is not None and badge.status in ("withdrawn", "replaced"):
         raise Gone("This registration is cancelled: its badge is withdrawn.", "registration_id",
                    code="badge_withdrawn")
     if badge is None or badge.status != "active" or badge.pdf is None:

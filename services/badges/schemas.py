@@ -43,7 +43,7 @@ class SearchQuery(Request):
     q: str = Field(min_length=1, max_length=100)
 
 
-BadgeStatus = Literal["pending", "active", "withdrawn", "expired"]
+BadgeStatus = Literal["pending", "active", "withdrawn", "replaced", "expired"]
 
 
 class DeskPerson(BaseModel):
@@ -69,7 +69,8 @@ class DeskPerson(BaseModel):
 
 class BadgeView(DeskPerson):
     status: BadgeStatus = Field(description="pending (awaiting payment), active, withdrawn "
-                                "(cancelled), expired (never paid)")
+                                "(cancelled), replaced (a colleague came instead), expired "
+                                "(never paid)")
 
 
 class CheckInResult(DeskPerson):

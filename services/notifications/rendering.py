@@ -31,7 +31,9 @@ SUBJECTS = {
     "credit_note": "Credit note {{ event.number }} for order {{ order.reference }}",
     "e_ticket": "Your e-ticket for the {{ conference.name }} ({{ registration.reference }})",
     "badge_changed": "Your badge for the {{ conference.name }} has been updated",
-    "cancelled": "Registration {{ registration.reference }} cancelled",
+    "cancelled": "{{ 'Your place was passed to a colleague: registration' if event.reason =="
+                 " 'substituted' else 'Registration' }} {{ registration.reference }}"
+                 "{{ '' if event.reason == 'substituted' else ' cancelled' }}",
     "links": "Your links for the {{ conference.name }}",
 }
 

@@ -157,6 +157,8 @@ class Registration(Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), doc="when the delegate asked to be forgotten; their details are gone")
+    replaced_by: Mapped[str | None] = mapped_column(
+        String(36), doc="the registration of the colleague who took this delegate's place")
 
     order: Mapped[Order] = relationship(back_populates="registrations", lazy="joined")
     add_on_rows: Mapped[list["RegistrationAddOn"]] = relationship(
@@ -175,7 +177,8 @@ class Registration(Base):
     purchase_order = property(lambda self: self.order.purchase_order)
     buyer_organisation = property(lambda self: self.order.buyer_organisation)
     paid_by_buyer = property(lambda self: len(self.order.registrations) > 1,
-                             doc="one of a group: the buyer pays, not the delegate")
+                             doc="one of a group, or in a colleague's place: the buyer "
+                                 "pays, not the delegate")
 
 
 class RegistrationAddOn(Base):

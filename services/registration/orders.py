@@ -104,6 +104,12 @@ def live(order: Order) -> list[Registration]:
     return [r for r in order.registrations if r.status != Status.CANCELLED]
 
 
+def holders(order: Order) -> list[Registration]:
+    """The order's places, each with the delegate who holds it now: a delegate a colleague
+    replaced is left out (their place, share and price lines are the colleague's)."""
+    return [r for r in order.registrations if r.replaced_by is None]
+
+
 def registration_search_text(registration: Registration) -> str:
     """What organisers search in: names, organisation, email and reference."""
     return search_key(" ".join(getattr(registration, k) or "" for k in (
@@ -143,11 +149,11 @@ def registration_data(registration: Registration, catalog: Catalog) -> Registrat
 
 def order_lines(order: Order) -> list[OrderLine]:
     """Each delegate's price lines; named after the delegate when there are several."""
-    several = len(order.registrations) > 1
+    places = holders(order)
     return [OrderLine(registration_id=r.id, amount=line["amount"], description=(
                 f"{full_name(r.given_name, r.family_name, r.name_order)}: {line['description']}"
-                if several else line["description"]))
-            for r in order.registrations for line in r.price_lines]
+                if len(places) > 1 else line["description"]))
+            for r in places for line in r.price_lines]
 
 
 def order_data(order: Order, catalog: Catalog) -> OrderData:
@@ -164,7 +170,7 @@ def order_data(order: Order, catalog: Catalog) -> OrderData:
             registration_id=r.id, reference=r.reference,
             name=full_name(r.given_name, r.family_name, r.name_order), email=r.email,
             ticket_type_name=catalog.ticket_type(r.ticket_type).name, status=r.status,
-            amount_due=r.amount_due) for r in order.registrations],
+            amount_due=r.amount_due) for r in holders(order)],
         hold_expires_at=order.hold_expires_at, conference=conference_facts(catalog),
         **(invoice_terms(order, catalog) if order.payment_method == "invoice" else {}))
 

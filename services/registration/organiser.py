@@ -1,10 +1,11 @@
 """What organisers do through the registration service: search and follow the sale,
-open an order, cancel, correct billing details, book complimentary places, export.
+open an order, cancel, send a colleague instead, correct billing details, book
+complimentary places, export.
 A part of ``RegistrationService`` (its entrypoints), kept apart to be read apart."""
 
 from werkzeug.wrappers import Response
 
-from services.registration import booking, changes, privacy, reports
+from services.registration import booking, changes, privacy, reports, substitution
 from services.registration.models import Order, Registration
 from services.registration.orders import find
 from services.registration.schemas import (
@@ -20,6 +21,7 @@ from services.registration.schemas import (
     OrganiserCancelRequest,
     RegistrationPage,
     RegistrationView,
+    Substitution,
 )
 from shared.auth import ADMIN, DESK, MONEY
 from shared.db import utcnow
@@ -99,6 +101,19 @@ class OrganiserApi:
         return RegistrationView.model_validate(changes.cancel_registration(
             self.db, self.catalogs, registration_id, utcnow(), reason="organiser",
             refund_all=body.refund), from_attributes=True)
+
+    @http("POST", "/api/admin/registrations/<string:registration_id>/substitute",
+          body=Substitution, roles=(ADMIN, DESK),
+          summary="Send a colleague instead of a delegate, at any time (the desk too, on the "
+                  "day): the colleague's registration (the desk token gets "
+                  "DeskRegistrationView); the delegate's QR code stops working",
+          responses={201: ("The colleague's registration",
+                           RegistrationView | DeskRegistrationView)})
+    def organiser_substitute(self, request, registration_id, body):
+        colleague = substitution.substitute(self.db, self.catalogs, registration_id, body,
+                                            utcnow(), by="organiser")
+        view = DeskRegistrationView if request.organiser.role == DESK else RegistrationView
+        return 201, view.model_validate(colleague, from_attributes=True)
 
     @http("GET", "/api/admin/registrations.csv", roles=(ADMIN,),
           summary="Every registration as CSV (UTF-8, opens in Excel)", responses=CSV)

@@ -9,7 +9,14 @@ from sqlalchemy import update
 from services.registration.changes import cancel_all
 from services.registration.domain import Status
 from services.registration.models import Catalogs, Order, Registration
-from services.registration.orders import announce, announce_order, live, move, move_order
+from services.registration.orders import (
+    announce,
+    announce_order,
+    holders,
+    live,
+    move,
+    move_order,
+)
 from shared.db import UnitOfWork
 from shared.events import Event
 
@@ -102,9 +109,9 @@ def record_refund(uow: UnitOfWork, catalogs: Catalogs, event: Event, now: dateti
     order = _order(uow, event)
     if order is not None:
         order.amount_refunded = max(order.amount_refunded, event.data.total_refunded)
-        if len(order.registrations) == 1:  # an order of one: its delegate's refund
-            only = order.registrations[0]
-            only.amount_refunded = max(only.amount_refunded, order.amount_refunded)
+        places = holders(order)
+        if len(places) == 1:  # an order of one place: its delegate's refund
+            places[0].amount_refunded = max(places[0].amount_refunded, order.amount_refunded)
         if event.data.fully_refunded and order.status in (Status.PENDING_PAYMENT,
                                                           Status.CONFIRMED):
             for registration in live(order):

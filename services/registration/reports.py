@@ -3,6 +3,7 @@ figures. Read only."""
 
 import csv
 import io
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -78,18 +79,23 @@ def export_csv(uow: UnitOfWork, kind: str = "delegates") -> str:
     return out.getvalue()
 
 
+SUBSTITUTED = "substituted"  # cancelled, because a colleague came instead
+
+
 def stats(uow: UnitOfWork, catalogs: Catalogs) -> dict:
-    """The sale at a glance: registrations by status and ticket type, money, places left."""
+    """The sale at a glance: registrations by status (a delegate a colleague replaced is
+    counted apart from the cancelled) and ticket type, money, places left."""
     catalog = catalogs.current(uow.session)
     limits = limits_in_force(uow.session)
+    replaced = Registration.replaced_by.is_not(None)
     rows = uow.session.execute(select(
-        Registration.status, Registration.ticket_type, func.count(),
-    ).group_by(Registration.status, Registration.ticket_type)).all()
-    by_status: dict = {status.value: 0 for status in Status}
+        Registration.status, replaced, Registration.ticket_type, func.count(),
+    ).group_by(Registration.status, replaced, Registration.ticket_type)).all()
+    by_status: dict = {status.value: 0 for status in Status} | {SUBSTITUTED: 0}
     by_ticket: dict = {}
-    for status, ticket_type, count in rows:
-        by_status[status] += count
-        by_ticket.setdefault(ticket_type, {})[status] = count
+    for status, was_replaced, ticket_type, count in rows:
+        by_status[SUBSTITUTED if was_replaced else status] += count
+        by_ticket.setdefault(ticket_type, Counter())[status] += count
     gross, refunded = (value or 0 for value in uow.session.execute(select(
         func.sum(Order.amount_paid), func.sum(Order.amount_refunded))).one())
     rate = catalog.conference.vat_rate_percent

@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.registration.domain import Status
-from services.registration.orders import order_lines
+from services.registration.orders import holders, order_lines
 from shared.typesetting import unprintable
 
 # Kosovo's code is user-assigned in ISO 3166 but used across Europe.
@@ -95,8 +95,8 @@ class Request(BaseModel):
                               hide_input_in_errors=True)
 
 
-class DelegateRequest(Request):
-    """One delegate, as a booking names them."""
+class Person(Request):
+    """Who comes: what their badge, e-ticket and the catering and accessibility lists say."""
 
     given_name: Name = Field(description="given name, as it should appear on the badge")
     family_name: OptionalName = Field("", description="family name; may be empty for mononyms")
@@ -106,12 +106,21 @@ class DelegateRequest(Request):
     organisation: Printed(120)
     country: CountryCode
     email: Email
-    ticket_type: CatalogCode
-    add_ons: list[CatalogCode] = Field(default_factory=list, max_length=10)
     dietary_needs: Text(500) | None = None
     accessibility_needs: Text(500) | None = None
+
+
+class DelegateRequest(Person):
+    """One delegate, as a booking names them."""
+
+    ticket_type: CatalogCode
+    add_ons: list[CatalogCode] = Field(default_factory=list, max_length=10)
     member_code: Code | None = None
     discount_code: Code | None = None
+
+
+class Substitution(Person):
+    """The colleague who comes instead of a delegate, with the same ticket and add-ons."""
 
 
 class RegistrationRequest(DelegateRequest):
@@ -351,7 +360,7 @@ class OrderView(BookingState):
                 billing_address=order.billing_address, vat_number=order.billing_vat_number,
                 purchase_order=order.purchase_order),
             "delegates": [OrderDelegateView.model_validate(r, from_attributes=True)
-                          .model_dump() for r in order.registrations],
+                          .model_dump() for r in holders(order)],
             "lines": [line.model_dump() for line in order_lines(order)]})
 
 

@@ -10,12 +10,20 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.registration import booking, changes, links, pages, payment_events, privacy
+from services.registration import (
+    booking,
+    changes,
+    links,
+    payment_events,
+    privacy,
+    substitution,
+)
 from services.registration.abuse import AbuseLimits, Client
 from services.registration.domain import Status
 from services.registration.models import Base, CatalogCache, Order, Registration
 from services.registration.orders import find, payable
 from services.registration.organiser import OrganiserApi
+from services.registration.pages import Pages
 from services.registration.schemas import (
     CardPayment,
     CatalogView,
@@ -29,6 +37,7 @@ from services.registration.schemas import (
     RegistrationCreated,
     RegistrationRequest,
     RegistrationView,
+    Substitution,
 )
 from shared.auth import (
     is_order_token,
@@ -37,7 +46,6 @@ from shared.auth import (
     registration_token,
     ticket_token,
 )
-from shared.config import payment_methods
 from shared.consumer import event_handler
 from shared.db import Database, utcnow
 from shared.errors import Forbidden, NotFound
@@ -66,13 +74,12 @@ BUYER_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
                 404: ("No such order", None)}
 TOO_MANY = {429: ("Too many bookings from this address or email, or too many unpaid: "
                   "try again after Retry-After seconds", None)}
-PAGE = {200: ("The page", "text/html")}
 PAYMENT_ANSWERS = {200: ("How to pay", PaymentView),
                    202: ("Payments is preparing it: ask again (Retry-After)", PaymentPreparing),
                    409: ("Nothing to pay", None)}
 
 
-class RegistrationService(HttpService, OrganiserApi):
+class RegistrationService(HttpService, OrganiserApi, Pages):
     """Delegates and buyers book and manage their booking; organisers follow the sale."""
 
     name = "registration"
@@ -84,10 +91,6 @@ class RegistrationService(HttpService, OrganiserApi):
     payments = RpcProxy("payments")
     badges = RpcProxy("badges")  # only to export what it holds about a delegate
     notifications = RpcProxy("notifications")  # the same
-
-    def page(self, filename: str) -> Response:
-        return pages.response(filename, self.config["STRIPE_JS_URL"], (
-            self.config["PAYMENTS_PUBLIC_URL"], self.config["NOTIFICATIONS_PUBLIC_URL"]))
 
     def ask_payments(self, call, *args):
         """Ask payments, holding no database connection meanwhile (SQLite has one per
@@ -115,6 +118,14 @@ class RegistrationService(HttpService, OrganiserApi):
         order = find(self.db, Order, order_id)
         self.token_for(request, ORDER_TOKEN_HEADER, order.id, is_order_token)
         return order
+
+    def order_delegate(self, request, order_id: str, registration_id: str) -> Registration:
+        """A delegate of the buyer's order."""
+        order = self.buyer_order(request, order_id)
+        for registration in order.registrations:
+            if registration.id == registration_id:
+                return registration
+        raise NotFound("This order has no such delegate.", "registration_id")
 
     def paid_by_delegate(self, request, registration_id: str) -> Order:
         """A delegate's order, when the delegate is its buyer (an order of one)."""
@@ -146,6 +157,13 @@ class RegistrationService(HttpService, OrganiserApi):
         pdf = base64.b64decode(self.ask_payments(self.payments.receipt_pdf, order.id))
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="receipt-{order.reference}.pdf"'})
+
+    def registration_created(self, registration: Registration) -> RegistrationCreated:
+        secret = self.config["SECRET_KEY"]
+        return RegistrationCreated(
+            **RegistrationView.model_validate(registration, from_attributes=True).model_dump(),
+            token=registration_token(secret, registration.id),
+            order_token=order_token(secret, registration.order_id))
 
     def created(self, order: Order) -> OrderCreated:
         secret = self.config["SECRET_KEY"]
@@ -214,12 +232,22 @@ class RegistrationService(HttpService, OrganiserApi):
                   f"says ({ORDER_TOKEN_HEADER})",
           responses={200: ("The order", OrderView), **BUYER_ERRORS})
     def cancel_delegate(self, request, order_id, registration_id):
-        order = self.buyer_order(request, order_id)
-        if registration_id not in {r.id for r in order.registrations}:
-            raise NotFound("This order has no such delegate.", "registration_id")
+        self.order_delegate(request, order_id, registration_id)
         changes.cancel_registration(self.db, self.catalogs, registration_id, utcnow(),
                                     reason="buyer")
         return self.order_view(find(self.db, Order, order_id))
+
+    @http("POST", "/api/orders/<string:order_id>/delegates/<string:registration_id>/substitute",
+          body=Substitution, headers=(BUYER_TOKEN,),
+          summary=f"Send a colleague instead of a delegate, until the name-change deadline "
+                  f"({ORDER_TOKEN_HEADER}): the delegate's link and QR code stop working, the "
+                  f"colleague gets their own",
+          responses={201: ("The colleague's registration, with its token", RegistrationCreated),
+                     **BUYER_ERRORS})
+    def substitute_delegate(self, request, order_id, registration_id, body):
+        self.order_delegate(request, order_id, registration_id)
+        return 201, self.registration_created(substitution.substitute(
+            self.db, self.catalogs, registration_id, body, utcnow(), by="buyer"))
 
     @http("POST", "/api/registrations", body=RegistrationRequest,
           headers=(IDEMPOTENCY_HEADER,),
@@ -231,12 +259,7 @@ class RegistrationService(HttpService, OrganiserApi):
             self.db, self.catalogs, booking.buyer_of_one(body, body.billing()), [body], "card",
             utcnow(), idempotency_key=idempotency_key(request), fields_of="",
             client=self.client(request))
-        registration = order.registrations[0]
-        secret = self.config["SECRET_KEY"]
-        return 201, RegistrationCreated(
-            **RegistrationView.model_validate(registration, from_attributes=True).model_dump(),
-            token=registration_token(secret, registration.id),
-            order_token=order_token(secret, order.id))
+        return 201, self.registration_created(order.registrations[0])
 
     @http("POST", "/api/links", body=LinksRequest,
           summary="Send the private links of the bookings made with this email address to "
@@ -317,46 +340,6 @@ class RegistrationService(HttpService, OrganiserApi):
           responses={200: ("The receipt", "application/pdf"), **DELEGATE_ERRORS})
     def registration_receipt(self, request, registration_id):
         return self.receipt(self.paid_by_delegate(request, registration_id))
-
-    @http("GET", "/api/page-config", summary="What the pages need to load Stripe.js")
-    def page_config(self, request):
-        return {"stripe_js_url": self.config["STRIPE_JS_URL"],
-                "publishable_key": self.config["STRIPE_PUBLISHABLE_KEY"],
-                "payment_methods": payment_methods(self.config),
-                "payments_url": self.config["PAYMENTS_PUBLIC_URL"],
-                "notifications_url": self.config["NOTIFICATIONS_PUBLIC_URL"]}
-
-    @http("GET", "/", summary="The registration page", responses=PAGE)
-    def register_page(self, request):
-        return self.page("register.html")
-
-    @http("GET", "/confirmation/<string:order_id>", summary="After paying", responses=PAGE)
-    def confirmation_page(self, request, order_id):
-        return self.page("confirmation.html")
-
-    @http("GET", "/manage/<string:registration_id>", summary="A delegate's own booking",
-          responses=PAGE)
-    def manage_page(self, request, registration_id):
-        return self.page("manage.html")
-
-    @http("GET", "/orders/<string:order_id>", summary="A buyer's own order", responses=PAGE)
-    def order_page(self, request, order_id):
-        return self.page("order.html")
-
-    @http("GET", "/links", summary="Lost links: ask for them again by email", responses=PAGE)
-    def links_page(self, request):
-        return self.page("links.html")
-
-    @http("GET", "/admin", summary="The organisers' dashboard", responses=PAGE)
-    def admin_page(self, request):
-        return self.page("admin.html")
-
-    @http("GET", "/static/<string:filename>", summary="The pages' scripts and styles",
-          responses={200: ("A script or a style sheet", ("text/javascript", "text/css"))})
-    def static_file(self, request, filename):
-        if filename not in pages.ASSETS:
-            raise NotFound("No such file.", None)
-        return self.page(filename)
 
     @event_handler("payments", "payment_ready")
     def on_payment_ready(self, event):

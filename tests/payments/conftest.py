@@ -1,4 +1,5 @@
 from tests.stack import (  # noqa: F401 - fixtures
+    everything,
     localstripe_url,
     mail,
     payments_config,

@@ -3,11 +3,10 @@ RabbitMQ, localstripe with signed webhooks, and an SMTP server."""
 
 import pytest
 
-from services.badges.service import BadgesService
 from services.registration.service import RegistrationService
 from tests.conftest import free_port, make_config, wait_until
 from tests.registration.conftest import delegate
-from tests.stack import Stack
+from tests.stack import Stack, mail_to
 
 BUYER = {"name": "Maja Lindqvist", "email": "finance@universeum.example",
          "organisation": "Universeum", "country": "SE", "vat_number": "SE556000000001",
@@ -32,18 +31,6 @@ def book(api, delegates, key=None, **buyer):
     headers = {"Idempotency-Key": key} if key else {}
     return api.post("/api/orders", json={"buyer": {**BUYER, **buyer}, "delegates": delegates,
                                          "payment_method": "card"}, headers=headers)
-
-
-@pytest.fixture
-def everything(stack, mail, start_service, amqp_uri, tmp_path):
-    """The stack with badges and notifications, and a mail sink; (stack, badges, sink)."""
-    _, badges = start_service(BadgesService, make_config(
-        "badges", amqp_uri, f"sqlite:///{tmp_path / 'badges.db'}"))
-    return stack, badges, mail
-
-
-def mail_to(sink, address) -> list:
-    return [m for m in sink.messages() if m["To"] == address]
 
 
 def test_an_order_of_six_one_payment_six_badges_six_e_tickets(everything, listen):

@@ -398,6 +398,9 @@ def validation_error(visit, args, seen):
     visit.shot("booked")
 
 
+CANCEL_PLACE_BUTTONS = ".delegate-item button.danger-outline:visible"
+
+
 def order_page(visit, args, seen):
     """The buyer pays the order from its page, then comes back to it from the
     confirmation, and cancels one delegate, then the whole order."""
@@ -406,7 +409,7 @@ def order_page(visit, args, seen):
     expect(page.locator("#order-status")).to_have_text("Awaiting payment")
     seen["url_after_open"] = page.url
     seen["amount_due"] = visit.text("#amount-due")
-    seen["cancel_buttons_while_pending"] = page.locator(".delegate-item button:visible").count()
+    seen["cancel_buttons_while_pending"] = page.locator(CANCEL_PLACE_BUTTONS).count()
     visit.shot("pending")
     pay_by_card(visit, args["card"])
     wait_for_confirmation(visit, seen)
@@ -436,7 +439,7 @@ def order_page(visit, args, seen):
     page.get_by_role("button", name="Yes, cancel this place").click()
     expect(page.locator("#status")).to_contain_text(f"The place of {leaving} is cancelled")
     seen["statuses_after_delegate"] = page.locator(".delegate-status").all_inner_texts()
-    seen["cancel_buttons_after_delegate"] = page.locator(".delegate-item button:visible").count()
+    seen["cancel_buttons_after_delegate"] = page.locator(CANCEL_PLACE_BUTTONS).count()
     seen["order_status_after_delegate"] = visit.text("#order-status")
     visit.shot("delegate-cancelled")
     page.get_by_role("button", name="Cancel the whole order…").click()
@@ -1120,13 +1123,51 @@ def card_only(visit, args, seen):
     wait_for_confirmation(visit, seen)
 
 
+def substitution(visit, args, seen):
+    """The buyer sends a colleague instead of a delegate from the order's page: the form
+    opens at its heading, says what is missing by its field, takes the server's refusal
+    of a field, and then shows who holds the place now."""
+    page = visit.page
+    visit.goto(f"/orders/{args['id']}#token={args['token']}")
+    expect(page.locator("#order-status")).to_have_text("Confirmed")
+    leaving = args["replace"]
+    page.get_by_role("button", name=f"Send a colleague instead of {leaving}…").click()
+    seen["focused_on_open"] = visit.focused()
+    seen["heading"] = visit.text("#substitute-heading")
+    seen["prefilled"] = [page.locator("#organisation").input_value(),
+                         page.locator("#country").input_value()]
+    page.get_by_role("button", name="Send this colleague instead").click()
+    seen["errors_when_empty"] = visit.errors()
+    seen["focused_when_empty"] = visit.focused()
+    colleague = args["colleague"]
+    page.get_by_label("Given name (on the badge)").fill(colleague["given_name"])
+    page.get_by_label("Family name (on the badge)").fill(colleague["family_name"])
+    page.get_by_label("Your colleague's email").fill("not an address")
+    page.get_by_role("button", name="Send this colleague instead").click()
+    expect(page.locator("#email-error")).to_be_visible()
+    seen["errors_from_server"] = visit.errors()
+    seen["page_width_with_errors"] = visit.width()
+    seen["unlabelled"] = page.evaluate(UNLABELLED)
+    seen["axe"] = axe_violations(page)
+    visit.shot("errors")
+    page.get_by_label("Your colleague's email").fill(colleague["email"])
+    page.get_by_role("button", name="Send this colleague instead").click()
+    expect(page.locator("#status")).to_contain_text("now has the place of")
+    seen["status"] = visit.text("#status")
+    seen["delegates"] = [item.locator("h3").inner_text()
+                         for item in page.locator(".delegate-item").all()]
+    seen["form_visible_after"] = page.locator("#substitute").is_visible()
+    seen["page_width"] = visit.width()
+    visit.shot("substituted")
+
+
 SCENARIOS = {f.__name__: f for f in (
     register_and_pay, free_booking, group_booking, retry_after_network_error, declined_then_retry,
     validation_error, order_page, manage, manage_and_pay, group_delegate, dashboard,
     invoice_booking, invoice_without_billing_address, desk_transfer, desk_statement,
     desk_refund, desk_billing, desk_cancel, desk_complimentary, debit_booking,
     debit_refused_then_card, debit_processing, debit_on_order_page, debit_on_manage_page,
-    card_only, lost_links)}
+    card_only, lost_links, substitution)}
 
 
 def main(scenario, base_url, args_json, screenshots):

@@ -5,6 +5,7 @@ import pytest
 from services.registration.service import RegistrationService
 from tests.conftest import make_config
 from tests.stack import (  # noqa: F401 - fixtures of the stack, for every test here
+    everything,
     localstripe_url,
     mail,
     payments_config,

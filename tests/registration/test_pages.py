@@ -477,3 +477,31 @@ def test_lost_links_page(site, browse):
     assert seen["field_error"]  # the server's refusal, at its field
     assert "If bookings were made with this address" in seen["status"]
     assert seen["axe"] == []
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
+def test_the_buyer_sends_a_colleague_instead(site, browse, width):
+    api = site.registration
+    placed = place_order(api, FINANCE, team())
+    assert site.pay(site.payment(placed)) == "succeeded"
+    seen = browse("substitution", api.base_url, id=placed["id"], token=placed["token"],
+                  replace="Agnieszka Wróbel", viewport={"width": width, "height": 900},
+                  colleague={"given_name": "Marek", "family_name": "Nowak",
+                             "email": "marek@kopernik.example.org"})
+
+    assert seen["focused_on_open"] == "substitute-heading"
+    assert seen["heading"] == "Send a colleague instead of Agnieszka Wróbel"
+    assert seen["prefilled"] == ["Copernicus Science Centre", "PL"]
+    assert seen["errors_when_empty"] == {"given_name-error": "Enter the given name.",
+                                         "email-error": "Enter the email address."}
+    assert seen["focused_when_empty"] == "given_name"
+    assert list(seen["errors_from_server"]) == ["email-error"]
+    assert seen["page_width_with_errors"] <= width and seen["page_width"] <= width
+    assert seen["unlabelled"] == [] and seen["axe"] == []
+    assert seen["status"] == ("Marek Nowak now has the place of Agnieszka Wróbel. Their "
+                              "e-ticket is on its way to marek@kopernik.example.org.")
+    assert seen["delegates"] == ["Łukasz Żółć", "Marek Nowak", "Jan"]
+    assert not seen["form_visible_after"]
+    now = site.order(placed)
+    assert [d["given_name"] for d in now["delegates"]] == ["Łukasz", "Marek", "Jan"]
+    assert now["amount_paid"] == placed["amount_due"] and now["amount_refunded"] == 0

@@ -10,6 +10,8 @@ const REFUSED = {
   pending: ["unpaid", (name) => `${name} has not paid: the registration awaits payment.`],
   expired: ["expired", (name) => `${name}'s registration expired unpaid.`],
   withdrawn: ["cancelled", (name) => `${name}'s registration is cancelled.`],
+  replaced: ["replaced", (name) => `${name}'s place was passed to a colleague: this ticket ` +
+    "no longer admits anyone."],
 };
 
 function b64(bytes) {

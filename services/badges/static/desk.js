@@ -19,7 +19,7 @@ const HEADLINES = {
 const CHECK_IN_WAIT_MS = 6000;  // then the desk goes on without the network
 const REQUEST_WAIT_MS = 20000;
 const LIST_REFRESH_MS = 5 * 60 * 1000;  // today's list taken again, while online
-const STATUS_WORDS = { pending: "awaits payment", withdrawn: "cancelled",
+const STATUS_WORDS = { pending: "awaits payment", withdrawn: "cancelled", replaced: "replaced",
                        expired: "expired unpaid" };
 let stopCamera = null;
 let busy = Promise.resolve();

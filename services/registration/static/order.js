@@ -1,7 +1,8 @@
 // The buyer's view of an order, opened with the private link from the order's emails
 // (/orders/<id>#token=...): status and amounts, each delegate with their share, paying what
 // is due (by card, or by bank transfer for an order paid by invoice), the receipt and the
-// order's documents, and cancelling one delegate or the whole order within the policy.
+// order's documents, sending a colleague instead of a delegate (until the name-change
+// deadline), and cancelling one delegate or the whole order within the policy.
 "use strict";
 
 const LIVE = ["pending_payment", "confirmed"];
@@ -56,6 +57,12 @@ function delegateItem(delegate, index, cancellable) {
       make("dd", { className: "delegate-status" }, t(`statuses.${delegate.status}`)),
       make("dt", {}, t("order.delegateShare")),
       make("dd", { className: "delegate-share" }, money(delegate.amount_due, order.currency))));
+  if (LIVE.includes(delegate.status) && substitutionOpen()) {
+    const send = make("button", { type: "button", className: "secondary",
+      "aria-controls": "substitute" }, t("order.substituteButton", { name }));
+    send.addEventListener("click", () => openSubstitution(delegate, send));
+    item.append(send);
+  }
   if (!cancellable) { return item; }
   const start = make("button", { type: "button", className: "danger-outline",
     "aria-expanded": "false", "aria-controls": `${uid}-confirm` },
@@ -89,6 +96,63 @@ function showDelegates() {
   $("delegate-list").replaceChildren(...order.delegates.map((delegate, index) => delegateItem(
     delegate, index, live > 1 && order.status === "confirmed"
       && LIVE.includes(delegate.status))));
+}
+
+// ---- Sending a colleague instead ------------------------------------------------------
+
+const COLLEAGUE_FIELDS = ["given_name", "family_name", "email", "organisation", "country"];
+let replacing = null;  // the delegate whose place the form gives away, and the button
+
+const substitutionOpen = () => LIVE.includes(order.status)
+  && todayIso() <= catalog.conference.name_changes_until;
+
+function openSubstitution(delegate, button) {
+  const form = $("substitute-form");
+  replacing = { delegate, button };
+  clearErrors(form);
+  form.reset();
+  form.organisation.value = delegate.organisation;
+  form.country.value = delegate.country;
+  $("substitute-heading").textContent = t("order.substituteHeading",
+    { name: fullName(delegate) });
+  $("substitute").hidden = false;
+  $("substitute-heading").focus();
+}
+
+function closeSubstitution() {
+  $("substitute").hidden = true;
+  if (replacing && document.contains(replacing.button)) { replacing.button.focus(); }
+  replacing = null;
+}
+
+async function sendColleague(event) {
+  event.preventDefault();
+  const form = $("substitute-form");
+  const body = Object.fromEntries(COLLEAGUE_FIELDS.map((name) => [name, form[name].value.trim()]));
+  if (!body.family_name) { delete body.family_name; }
+  const problems = ["given_name", "email", "organisation", "country"].filter((name) => !body[name])
+    .map((name) => ({ field: name, message: name === "country" ? t("validation.chooseCountry")
+      : t("validation.required", { field: t(`fieldNames.${name}`) }) }));
+  if (problems.length) { showErrors(form, problems); return; }
+  const button = $("substitute-send");
+  const label = button.textContent;
+  busy(button, true, t("order.substituteSending"));
+  const path = `${orderPath()}/delegates/${encodeURIComponent(replacing.delegate.id)}/substitute`;
+  const answer = await api("POST", path, { body, headers: orderHeaders(token) });
+  busy(button, false, label);
+  if (!answer.ok) {
+    showErrors(form, [{ field: answer.error.field, message: answer.error.message }]);
+    return;
+  }
+  const done = t("order.substituted", { old: fullName(replacing.delegate),
+    name: fullName(answer.data), email: answer.data.email });
+  $("substitute").hidden = true;
+  replacing = null;
+  const fresh = await api("GET", orderPath(), { headers: orderHeaders(token) });
+  if (fresh.ok) { order = fresh.data; }
+  showOrder();
+  say(done, "ok");
+  $("main").focus();
 }
 
 function showCancel() {
@@ -274,6 +338,10 @@ document.addEventListener("DOMContentLoaded", async () => {
   showPayment();
   showDocuments();
   $("receipt").addEventListener("click", downloadReceipt);
+  $("country").replaceChildren(make("option", { value: "" }, t("register.chooseCountry")),
+    ...countryOptions(catalog.countries));
+  $("substitute-form").addEventListener("submit", sendColleague);
+  $("substitute-back").addEventListener("click", closeSubstitution);
   const open = disclosure($("cancel-start"), $("cancel-confirm"), $("cancel-question"));
   $("cancel-no").addEventListener("click", () => open(false));
   $("cancel-yes").addEventListener("click", () => cancel(`${orderPath()}/cancel`,

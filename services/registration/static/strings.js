@@ -26,6 +26,7 @@ const STRINGS = {
     confirmed: "Confirmed",
     cancelled: "Cancelled",
     expired: "Expired (not paid in time)",
+    substituted: "Replaced by a colleague",
   },
   register: {
     title: "Register for the conference",
@@ -236,6 +237,18 @@ const STRINGS = {
     keep: "No, keep it",
     cancelling: "Cancelling…",
     delegateCancelled: "The place of {name} is cancelled.",
+    substituteButton: "Send a colleague instead of {name}…",
+    substituteHeading: "Send a colleague instead of {name}",
+    substituteIntro: "Your colleague takes this place with its ticket and add-ons, and gets " +
+                     "an e-ticket, a badge and a private link of their own. The present " +
+                     "delegate's e-ticket and QR code stop working, and they are told by " +
+                     "email. Nothing is charged or refunded.",
+    colleagueEmail: "Your colleague's email",
+    colleagueEmailHint: "Their e-ticket and private link are sent there.",
+    substituteSend: "Send this colleague instead",
+    substituteSending: "Sending…",
+    substituteBack: "Keep this delegate",
+    substituted: "{name} now has the place of {old}. Their e-ticket is on its way to {email}.",
     cancelHeading: "Cancel the whole order",
     cancelButton: "Cancel the whole order…",
     confirmQuestion: "Do you really want to cancel every place in this order? This cannot be " +
