@@ -12,6 +12,10 @@ changes:
 - after the last retry the message goes to the handler's ``.dead`` queue with
   the error, where an operator can inspect and replay it. Nothing is dropped.
 
+All three are quorum queues (``shared.queues``; a classic one left by an earlier
+version is migrated at start). RabbitMQ 3.10 expires messages in quorum queues
+too, per message (checked), so the retry queue needs no classic exception.
+
 Handlers must still be idempotent (``UnitOfWork.first_delivery``): delivery is
 at least once, and a retry may follow a partial success elsewhere.
 """
@@ -27,6 +31,7 @@ from nameko.standalone.events import get_event_exchange
 from shared import metrics
 from shared.entrypoints import entrypoints_of
 from shared.events import InvalidEvent, parse_event
+from shared.queues import declare_queues, quorum_queue
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,7 @@ ATTEMPTS_HEADER = "x-conference-attempts"
 ERROR_HEADER = "x-conference-error"
 BROKER_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue",
                   "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue",
-                  "x-last-death-reason")
+                  "x-last-death-reason", "x-delivery-count")
 DEFAULT_EXCHANGE = Exchange("")
 
 
@@ -47,30 +52,14 @@ class HandlerQueues(NamedTuple):
 def handler_queues(source: str, event_type: str, service: str, method: str) -> HandlerQueues:
     """The handler's queue, its retry queue, and its dead-letter queue."""
     name = f"evt-{source}-{event_type}--{service}.{method}"
-    main = Queue(
-        name,
-        exchange=get_event_exchange(source, {}),
-        routing_key=event_type,
-        durable=True,
-        auto_delete=False,
-    )
-    retry = Queue(
-        f"{name}.retry",
-        durable=True,
-        queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
-    )
-    dead = Queue(f"{name}.dead", durable=True)
+    main = quorum_queue(name, exchange=get_event_exchange(source, {}), routing_key=event_type)
+    retry = quorum_queue(f"{name}.retry", queue_arguments={
+        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name,
+        # what expires is kept until the handler's queue has it, not dropped if that queue
+        # is missing a moment (being migrated) or a node fails on the way
+        "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"})
+    dead = quorum_queue(f"{name}.dead")
     return HandlerQueues(main, retry, dead)
-
-
-def declare_queues(amqp_uri: str, queues) -> None:
-    with get_connection(amqp_uri) as connection:
-        channel = connection.channel()
-        try:
-            for queue in queues:
-                queue.bind(channel).declare()
-        finally:
-            channel.close()
 
 
 class EventHandler(NamekoEventHandler):
@@ -84,7 +73,9 @@ class EventHandler(NamekoEventHandler):
         amqp_uri = self.container.config["AMQP_URI"]
         declare_queues(amqp_uri, [self.queue, self.retry_queue, self.dead_queue])
         self.retry_delays = self.container.config["EVENT_RETRY_DELAYS"]
-        self.publisher = Publisher(amqp_uri, use_confirms=True)
+        # mandatory: parking in a queue missing a moment (being migrated) fails, and the
+        # message is requeued rather than dropped
+        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
         self.queue_consumer.register_provider(self)
 
     def handle_message(self, body, message):

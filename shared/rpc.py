@@ -9,9 +9,10 @@ itself (``shared.errors``); only a service that does not answer becomes
 import logging
 
 import eventlet
-from nameko.rpc import Rpc
+from nameko.rpc import Rpc, RpcConsumer
 
 from shared.errors import Refusal, Unavailable
+from shared.queues import declare_queues, quorum_queue
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,19 @@ def ask(call, *args, seconds: float = RPC_SECONDS, service: str = "A service"):
                           code="service_unavailable") from None
 
 
+class QuorumRpcConsumer(RpcConsumer):
+    """nameko's request queue, ``rpc-<service>``, as a quorum queue (``shared.queues``; a
+    classic one is migrated). The callers' reply queues stay classic: each lives only as
+    long as its caller (auto-deleted, expiring), which a quorum queue cannot."""
+
+    def setup(self):
+        if self.queue is None:
+            super().setup()
+            self.queue = quorum_queue(self.queue.name, exchange=self.queue.exchange,
+                                      routing_key=self.queue.routing_key)
+            declare_queues(self.container.config["AMQP_URI"], [self.queue])
+
+
 class SurvivingRpc(Rpc):
     """nameko's RPC entrypoint, except that failing to answer does not kill the service.
 
@@ -41,6 +55,8 @@ class SurvivingRpc(Rpc):
     container (checked: a 10 s RabbitMQ restart under load). The request was not acked,
     so the broker hands it out again once the service has reconnected; the caller, who
     waits with a timeout (``ask``), has given up or gets the later answer."""
+
+    rpc_consumer = QuorumRpcConsumer()
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         try:
