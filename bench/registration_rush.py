@@ -1,5 +1,5 @@
 """The registration opening rush: 1,200 registrations from 50 concurrent clients against
-one registration instance on PostgreSQL, then every delegate paying.
+one registration instance (or several) on PostgreSQL, then every delegate paying.
 
 Runs all four services (each its own process and PostgreSQL database), localstripe (in
 memory: its disk dump would make it the slowest part) and the mail sink, and prints:
@@ -16,14 +16,21 @@ memory: its disk dump would make it the slowest part) and the mail sink, and pri
 
     .venv/bin/python bench/registration_rush.py [--requests 1200] [--clients 50]
                                                 [--profile rush.txt] [--stop-payments 60]
+                                                [--instances 2]
 
-``--profile`` records the registration service with py-spy during the rush.
+``--profile`` records the (first) registration instance with py-spy during the rush.
 ``--background-nice N`` runs badges and notifications at CPU niceness N (default 10).
 ``--stop-payments S`` stops payments just before the rush and starts it again S seconds
 later: every order must still be taken, and be payable soon after payments' return.
+``--instances N`` runs N processes of each service, sharing its database and queues; the
+load generator sends each request to the next registration instance in turn. localstripe
+sends its webhooks to the first payments instance only (one URL per webhook).
+``BENCH_POSTGRES_URL``, ``BENCH_AMQP_URL`` (no vhost: each run makes its own) and
+``BENCH_RABBIT_API`` (the management API) point it at another PostgreSQL or RabbitMQ.
 """
 
 import argparse
+import itertools
 import os
 import shutil
 import signal
@@ -33,6 +40,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -52,9 +60,11 @@ from services.registration.models import Order, Registration  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 RABBIT_API = os.environ.get("BENCH_RABBIT_API", "http://guest:guest@127.0.0.1:15672/api")
+AMQP_URL = os.environ.get("BENCH_AMQP_URL", "pyamqp://guest:guest@127.0.0.1:5672")  # no vhost
 PORTS = {"registration": 8090, "payments": 8091, "badges": 8093, "notifications": 8094,
          "localstripe": 8092, "smtp": 8095}
 SERVICES = ("payments", "registration", "badges", "notifications")
+INSTANCE_PORT_STEP = 100  # a service's second instance listens on its port + 100, and so on
 # Work that may lag a rush by seconds (badges, emails): in production on machines of
 # their own; here, on the rush's two cores, at a lower CPU priority.
 BACKGROUND = ("badges", "notifications")
@@ -96,17 +106,26 @@ def timed(work, items: list, clients: int):
     return time.perf_counter() - started, results
 
 
-def http_client(port: int):
-    """A function sending one request on this thread's keep-alive connection."""
+def http_client(port: int | Sequence[int]):
+    """A function sending one request on this thread's keep-alive connections; given
+    several ports (instances of one service), each request goes to the next in turn."""
     local = threading.local()
+    ports = itertools.cycle([port] if isinstance(port, int) else port)
+    turn = threading.Lock()
 
     def send(method: str, path: str, body=None, headers=None):
         if not hasattr(local, "session"):
             local.session = requests.Session()
-        return local.session.request(method, f"http://127.0.0.1:{port}{path}", json=body,
+        with turn:
+            to = next(ports)
+        return local.session.request(method, f"http://127.0.0.1:{to}{path}", json=body,
                                      headers=headers, timeout=60)
 
     return send
+
+
+def instance_port(service: str, instance: int) -> int:
+    return PORTS[service] + INSTANCE_PORT_STEP * instance
 
 
 def percentiles(latencies: list[float]) -> dict:
@@ -164,7 +183,11 @@ def main():
                              "small machine they would otherwise take the rush's cores")
     parser.add_argument("--stop-payments", type=float, metavar="SECONDS",
                         help="stop payments from just before the rush for this long")
+    parser.add_argument("--instances", type=int, default=1, metavar="N",
+                        help="processes of each service (default 1)")
     args = parser.parse_args()
+    if args.instances < 1:
+        parser.error("--instances is at least 1")
 
     name = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -182,13 +205,14 @@ def main():
     catalog_file.parent.mkdir(exist_ok=True)
     catalog_file.write_text(yaml.safe_dump(catalog, allow_unicode=True))
     stripe_base = f"http://127.0.0.1:{PORTS['localstripe']}"
-    env = {**os.environ, "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{name}",
+    env = {**os.environ, "AMQP_URI": f"{AMQP_URL}/{name}",
            "LOG_LEVEL": "WARNING", "STRIPE_API_BASE": stripe_base, "ALLOW_LOCAL_SECRETS": "1",
            "RATE_LIMITS": "off",
            "STRIPE_WEBHOOK_SECRET": "whsec_bench", "STRIPE_API_KEY": "sk_test_bench",
            "REGISTRATION_CATALOG_FILE": str(catalog_file), "SMTP_PORT": str(PORTS["smtp"]),
            **{f"{s.upper()}_DATABASE_URL": url_of[s] for s in SERVICES}}
-    processes = {}
+    processes = {}  # localstripe and the mail sink
+    instances: dict[str, list[subprocess.Popen]] = {}  # each service's processes
     with ExitStack() as cleanup:
         cleanup.callback(lambda: (catalog_file.unlink(missing_ok=True),
                                   requests.delete(f"{RABBIT_API}/vhosts/{name}")))
@@ -204,9 +228,10 @@ def main():
 
         @cleanup.callback
         def stop_processes():
-            for process in processes.values():
+            everything = [*processes.values(), *itertools.chain(*instances.values())]
+            for process in everything:
                 process.terminate()
-            for process in processes.values():
+            for process in everything:
                 process.wait(30)
 
         processes["localstripe"] = subprocess.Popen(
@@ -221,21 +246,30 @@ def main():
              "--dir", str(mailbox)], cwd=ROOT, stdout=subprocess.DEVNULL)
         def start(service):
             nice = ["nice", "-n", str(args.background_nice)] if service in BACKGROUND else []
-            processes[service] = subprocess.Popen(
+            ports = [instance_port(service, i) for i in range(args.instances)]
+            instances[service] = [subprocess.Popen(
                 [*nice, sys.executable, "-m", "services.cli", "run", service, "--port",
-                 str(PORTS[service])], env=env, cwd=ROOT)
-            wait_for(f"http://127.0.0.1:{PORTS[service]}/health", processes[service])
+                 str(port)], env=env, cwd=ROOT) for port in ports]
+            for port, process in zip(ports, instances[service], strict=True):
+                wait_for(f"http://127.0.0.1:{port}/health", process)
+
+        def stop(service):
+            for process in instances.pop(service):
+                process.terminate()
+                process.wait(30)
+
+        def service_cpu(service) -> float:
+            return sum(cpu_seconds(process.pid) for process in instances[service])
 
         for service in SERVICES:
             start(service)
 
-        send = http_client(PORTS["registration"])
+        send = http_client([instance_port("registration", i) for i in range(args.instances)])
         timed(lambda _: send("GET", "/api/catalog"), [None] * 50, 10)
-        service = processes["registration"]
-        cpu_before = cpu_seconds(service.pid)
+        cpu_before = service_cpu("registration")
         health_seconds, health = timed(lambda _: send("GET", "/health").status_code,
                                        [None] * args.requests, args.clients)
-        cpu_health = cpu_seconds(service.pid) - cpu_before
+        cpu_health = service_cpu("registration") - cpu_before
 
         stripe_client = stripe.StripeClient("sk_test_bench", base_addresses={"api": stripe_base})
         intents_seconds, intents = timed(
@@ -244,14 +278,13 @@ def main():
             [None] * (args.requests // 4), args.clients)
 
         profiler = args.profile and subprocess.Popen(
-            [str(BIN / "py-spy"), "record", "--pid", str(service.pid), "--rate", "500",
-             "--format", "raw", "--output", args.profile, "--nonblocking"],
+            [str(BIN / "py-spy"), "record", "--pid", str(instances["registration"][0].pid),
+             "--rate", "500", "--format", "raw", "--output", args.profile, "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client_cpu = time.process_time()
-        payments_cpu = cpu_seconds(processes["payments"].pid)
+        payments_cpu = service_cpu("payments")
         if args.stop_payments:
-            processes["payments"].terminate()
-            processes["payments"].wait(30)
+            stop("payments")
             stopped_at = time.perf_counter()
         rush_started = time.perf_counter()
         machine_before = cpu_by_program()
@@ -261,8 +294,8 @@ def main():
         machine = {name: used - machine_before.get(name, 0.0)
                    for name, used in cpu_by_program().items()}
         payments_cpu = (0.0 if args.stop_payments
-                        else cpu_seconds(processes["payments"].pid) - payments_cpu)
-        cpu_rush = cpu_seconds(service.pid) - cpu_before - cpu_health
+                        else service_cpu("payments") - payments_cpu)
+        cpu_rush = service_cpu("registration") - cpu_before - cpu_health
         if profiler:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(30)
@@ -327,8 +360,10 @@ def main():
         engine.dispose()
         remaining = send("GET", "/api/catalog").json()["remaining"]
 
+        each = "one instance" if args.instances == 1 else f"{args.instances} instances"
         print(f"\nRegistration rush: {args.requests} registrations with payment, "
-              f"{args.clients} clients, one instance each, PostgreSQL, {os.cpu_count()} cores")
+              f"{args.clients} clients, {each} of each service, PostgreSQL, "
+              f"{os.cpu_count()} cores")
         print(f"{'(milliseconds)':30}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'req/s':>8}"
               f"{'CPU/req':>9}")
         for label, seconds, cpu, results in [
@@ -364,8 +399,10 @@ def main():
         print(f"end to end: {made} badges made and {mailed} confirmation emails (receipt "
               f"attached) delivered {end_to_end:.1f} s after the last payment")
         for label in SERVICES:
-            rss, peak = memory_mb(processes[label].pid)
-            print(f"{label} memory: {rss:.0f} MB resident, peak {peak:.0f} MB")
+            for number, process in enumerate(instances[label], 1):
+                rss, peak = memory_mb(process.pid)
+                which = f"{label} {number}" if args.instances > 1 else label
+                print(f"{which} memory: {rss:.0f} MB resident, peak {peak:.0f} MB")
         if len(created) != args.requests or held != args.requests or remaining != 0:
             sys.exit("a limit was exceeded or a registration was lost")
 
