@@ -26,16 +26,19 @@ not deleted: the start fails, saying so (they must stop first; their unacked mes
 would be lost with the queue).
 """
 
+import itertools
 import logging
 import time
 from contextlib import contextmanager
 
+from amqp.exceptions import ConnectionError as AMQPConnectionError
 from amqp.exceptions import NotFound, PreconditionFailed, ResourceLocked
 from kombu import Connection, Queue
 
 log = logging.getLogger(__name__)
 
 LOCK_POLL_SECONDS = 0.5
+RETRY_MAX_SECONDS = 5
 
 
 class QueueInUse(RuntimeError):
@@ -50,7 +53,21 @@ def quorum_queue(name: str, queue_arguments: dict | None = None, **kwargs) -> Qu
 
 def declare_queues(amqp_uri: str, queues: list[Queue]) -> None:
     """Declare ``queues`` with their bindings, migrating any that exist declared otherwise.
-    A queue others dead-letter into comes last: while it is briefly missing (deleted and
+    A broker that cannot be reached (down, or too busy to answer in time: a service
+    starting beside a busy broker) is tried again and again, waiting longer each time
+    up to ``RETRY_MAX_SECONDS``: every step can be run again."""
+    for attempt in itertools.count(1):
+        try:
+            return _declare_queues(amqp_uri, queues)
+        except (OSError, AMQPConnectionError) as exc:
+            delay = min(attempt, RETRY_MAX_SECONDS)
+            log.warning("declaring queues: the broker cannot be reached (%s: %s); again in "
+                        "%d s", type(exc).__name__, exc, delay)
+            time.sleep(delay)
+
+
+def _declare_queues(amqp_uri: str, queues: list[Queue]) -> None:
+    """A queue others dead-letter into comes last: while it is briefly missing (deleted and
     declared again), theirs, already migrated, keep what expires (at-least-once)."""
     targets = {queue.queue_arguments.get("x-dead-letter-routing-key")
                for queue in queues if queue.queue_arguments}

@@ -168,7 +168,8 @@ class ServiceProcess:
 
     def wait_healthy(self, timeout=30):
         def healthy():
-            assert self.process.poll() is None, "the service process exited"
+            assert self.process.poll() is None, \
+                f"the service process exited:\n{self.last_words()}"
             try:
                 return self.api.get("/health", timeout=2).ok
             except requests.RequestException:
