@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install fonts run test lint bench local-services system-packages clean
+.PHONY: install fonts run test lint bench faults local-services system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: install
 
 bench: install local-services fonts
 	@for benchmark in bench/*.py; do $(BIN)/python $$benchmark || exit 1; done
+
+# The fault suite: its own RabbitMQ node and PostgreSQL cluster (it restarts them), about
+# 3 minutes; docs/RELIABILITY.md
+faults: install fonts
+	$(BIN)/python -m bench.faults
 
 clean:
 	rm -rf $(VENV) var

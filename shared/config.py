@@ -40,7 +40,9 @@ LOCAL_DEFAULTS = {
 
 # Seconds between the retries of a failing event handler; after the last one
 # the message goes to the handler's dead-letter queue.
-DEFAULT_EVENT_RETRY_DELAYS = (1, 5, 30, 120, 600)
+# Quick at first, so that a database or a service back within seconds catches up within
+# seconds (a restart of PostgreSQL takes about ten); then spaced out, for longer outages.
+DEFAULT_EVENT_RETRY_DELAYS = (0.5, 1, 2, 3, 5, 5, 5, 30, 120, 600)
 
 
 class QuietExpectedErrors(logging.Filter):

@@ -11,6 +11,7 @@ Each service's schema changes are an Alembic migration history in
 (``migrate``); ``new_revision`` writes the next revision from changed models.
 """
 
+import logging
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -39,11 +40,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from shared.events import Contract, Event, new_event
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -312,7 +315,24 @@ class UnitOfWork:
         self.session.rollback()
 
     def close(self) -> None:
-        self.session.close()
+        """End the session. Its connection may be dead (the database restarted under an
+        open transaction): closing then fails, and the connection is thrown away instead,
+        so that a worker's teardown never kills the service."""
+        try:
+            self.session.close()
+        except DBAPIError as exc:
+            log.warning("a session's connection was lost (%s); discarding it",
+                        type(exc.orig).__name__)
+            self.session.invalidate()
+
+    def discard(self) -> None:
+        """Roll back what is pending, over a connection that may be dead (then thrown
+        away): the session is ready for a new transaction either way."""
+        self._published = False
+        try:
+            self.session.rollback()
+        except DBAPIError:
+            self.session.invalidate()
 
 
 class Database(DependencyProvider):

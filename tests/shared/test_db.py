@@ -7,9 +7,17 @@ import sys
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.orm import sessionmaker
 
-from shared.db import BASELINE, alembic_config, make_engine, migrate, migrations
+from shared.db import (
+    BASELINE,
+    UnitOfWork,
+    alembic_config,
+    make_engine,
+    migrate,
+    migrations,
+)
 from tests.conftest import ROOT
 
 REGISTRATION = migrations("registration")
@@ -138,4 +146,23 @@ def test_instances_starting_together_migrate_once(database_url):
         assert process.wait(60) == 0, process.stderr.read()
     engine = make_engine(database_url)
     assert version(engine) == [HEAD]
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_the_database_ended_mid_transaction_closes_without_raising(postgres_url):
+    """A PostgreSQL restart ends a worker's connection under its open transaction; ending
+    the worker's session must not raise (a worker's teardown that raises kills nameko's
+    container, found by the fault suite)."""
+    engine = make_engine(postgres_url)
+    unit = UnitOfWork(sessionmaker(engine)(), "test.consumer", lambda: None)
+    backend = unit.session.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    admin.dispose()
+
+    unit.close()
+    assert unit.session.execute(text("SELECT 1")).scalar() == 1  # a new connection
+    unit.close()
     engine.dispose()
