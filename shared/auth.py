@@ -74,6 +74,16 @@ def is_order_token(secret_key: str, order_id: str, token: str | None) -> bool:
     return _same(token, order_token(secret_key, order_id))
 
 
+def waiting_list_token(secret_key: str, entry_id: str) -> str:
+    """The private token of one place on a waiting list (header ``X-Waiting-List-Token``):
+    to see it, take the place offered, or leave."""
+    return _mac(secret_key, "waiting-list-access", entry_id)
+
+
+def is_waiting_list_token(secret_key: str, entry_id: str, token: str | None) -> bool:
+    return _same(token, waiting_list_token(secret_key, entry_id))
+
+
 TICKET_KEY_INFO = b"ecsite-conference ticket signing key v1"
 TICKET_SIGNED = b"ecsite-ticket:"  # what is signed: this, then the id's 16 bytes
 ID_CHARS, SIGNATURE_CHARS = 22, 86  # base64url, unpadded, of 16 and 64 bytes

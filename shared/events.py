@@ -156,7 +156,8 @@ class OrderData(Contract):
     delegates: list[OrderDelegate]
     hold_expires_at: datetime | None = None
     payment_reminders_at: list[datetime] = Field(
-        default_factory=list, description="when to remind the buyer of an unpaid invoice")
+        default_factory=list, description="when to remind the buyer to pay (an unpaid "
+        "invoice, or an unpaid card order before its hold ends)")
     bank_account: BankAccount | None = Field(None, description="an invoice order's payee")
     conference: ConferenceFacts
 
@@ -192,7 +193,8 @@ class PaymentReadyData(PaymentData):
 
 
 class PaymentFailedData(PaymentData):
-    reason: str
+    reason: str = Field(description="Stripe's decline code, for organisers")
+    message: str = Field(description="why, in words the buyer can act on")
 
 
 class PaymentRefundedData(Contract):
@@ -384,7 +386,7 @@ EVENT_TYPES = {
         EventType("registration", "waiting_list_offer_lapsed", 1, WaitingListOfferLapsedData),
         EventType("payments", "payment_ready", 1, PaymentReadyData),
         EventType("payments", "payment_succeeded", 3, PaymentSucceededData),
-        EventType("payments", "payment_failed", 2, PaymentFailedData),
+        EventType("payments", "payment_failed", 3, PaymentFailedData),
         EventType("payments", "payment_refunded", 3, PaymentRefundedData),
         EventType("payments", "invoice_issued", 1, DocumentData),
         EventType("payments", "credit_note_issued", 1, DocumentData),

@@ -1,6 +1,6 @@
 """Which email each event calls for, to whom, and how sending is retried. Pure: no I/O."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.events import Event
 
@@ -12,6 +12,8 @@ DOCUMENT_EVENTS = ("invoice_issued", "credit_note_issued", "transfer_recorded")
 
 # What a delegate hears about their own place; every other kind goes to the order's buyer.
 DELEGATE_KINDS = ("e_ticket", "badge_changed", "cancelled")
+# What someone on a waiting list hears: they may have no booking, only an address.
+WAITING_LIST_KINDS = ("waiting_list_joined", "waiting_list_offer")
 
 # Invoices a buyer is sent by email: one to pay by transfer, and one replacing an invoice
 # after an organiser corrected the billing details. An invoice issued for a card payment
@@ -69,6 +71,10 @@ def message_kind(event: Event, name_before: tuple[str, str] | None = None,
             return "invoice" if data.reason in EMAILED_INVOICES else None
         case "credit_note_issued":
             return "credit_note"
+        case "waiting_list_joined":
+            return "waiting_list_joined"
+        case "waiting_list_offer_made":
+            return "waiting_list_offer"
         case "transfer_recorded":
             # Paid in full, payment_succeeded follows and confirms; a part of what is due,
             # on an order still waiting for it, is acknowledged with what is left to pay.
@@ -77,20 +83,23 @@ def message_kind(event: Event, name_before: tuple[str, str] | None = None,
     return None
 
 
-def reminder_times(event: Event) -> list[datetime]:
-    """When to remind the buyer of an order just placed to pay its invoice: one message
-    at each time, sent unless the order is paid (or over) by then."""
+REMINDERS = {"invoice": "invoice_reminder", "card": "payment_reminder"}
+
+
+def reminders(event: Event) -> list[tuple[str, datetime]]:
+    """The reminders to pay an order just placed, (kind, time): one message at each time
+    (an invoice's before it is due, a card order's before its hold ends), sent unless the
+    order is paid (or over) by then."""
     data = event.data
-    if event.type != "order_placed" or data.payment_method != "invoice" \
-            or data.status != "pending_payment":
+    if event.type != "order_placed" or data.status != "pending_payment":
         return []
-    return sorted(set(data.payment_reminders_at))
+    return [(REMINDERS[data.payment_method], at) for at in sorted(set(data.payment_reminders_at))]
 
 
 # Sent only once the buyer has had time to pay: paid by then, it is not sent at all.
 DEFERRED_KINDS = ("order_received",)
 # Asking the buyer to pay: never sent for an order that is paid, or over.
-REMINDER_KINDS = ("invoice_reminder",)
+REMINDER_KINDS = tuple(REMINDERS.values())
 
 
 def outdated(kind: str, order_status: str | None, order_changed_before_due: bool,
@@ -102,6 +111,21 @@ def outdated(kind: str, order_status: str | None, order_changed_before_due: bool
     if resent or order_status in (None, "pending_payment"):
         return False
     return kind in REMINDER_KINDS or (kind in DEFERRED_KINDS and order_changed_before_due)
+
+
+# A message that must not overtake another of its order: for an order that was paid for,
+# each delegate's e-ticket follows the buyer's payment confirmation. Waiting has a bound:
+# a confirmation that is late, or never comes, does not keep anyone's ticket back.
+PRECEDED_BY = {"e_ticket": "payment_confirmed"}
+OVERTAKE_AFTER = timedelta(minutes=2)
+
+
+def must_wait(kind: str, paid_for: bool, preceding: str | None, waited: timedelta) -> bool:
+    """Whether a message of ``kind`` waits for the one it follows, whose status is
+    ``preceding`` (None: there is none): while that one is still queued, on an order
+    paid for, for at most ``OVERTAKE_AFTER``."""
+    return kind in PRECEDED_BY and paid_for and preceding == "queued" \
+        and waited < OVERTAKE_AFTER
 
 
 def retry_delay(attempts: int, base: float) -> float:

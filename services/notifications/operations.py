@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, timedelta
 from email.utils import make_msgid
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from services.notifications import domain
 from services.notifications.models import Message, Order, Recipient
@@ -76,8 +76,8 @@ def to_buyer(uow: UnitOfWork, event: Event) -> tuple[str | None, str]:
 def record(uow: UnitOfWork, event: Event, defer: timedelta = timedelta(0)) -> None:
     """Keep what is known of registrations and orders up to date, and store the messages
     the event calls for: once, however often the event is delivered. A "payment due"
-    message waits ``defer`` for the payment it asks for; an invoice order's reminders wait
-    for their times."""
+    message waits ``defer`` for the payment it asks for; reminders to pay wait for their
+    times."""
     if not uow.first_delivery(event):
         return
     data = event.data
@@ -100,19 +100,41 @@ def record(uow: UnitOfWork, event: Event, defer: timedelta = timedelta(0)) -> No
     if kind:
         uow.session.add(message(kind, event.occurred_at + (
             defer if kind in domain.DEFERRED_KINDS else timedelta(0))))
-    for at in domain.reminder_times(event):
-        uow.session.add(message("invoice_reminder", at, occasion=at.astimezone(UTC).isoformat()))
+    for reminder, at in domain.reminders(event):
+        uow.session.add(message(reminder, at, occasion=at.astimezone(UTC).isoformat()))
+    if event.type in domain.ORDER_EVENTS and data.status != "pending_payment":
+        drop_reminders(uow, data.order_id)
     uow.commit()
+
+
+def drop_reminders(uow: UnitOfWork, order_id: str) -> None:
+    """A card order paid (or over) within its hold needs no reminder to pay: the one
+    waiting is dropped now (it was never due). An invoice's reminders, days apart and each
+    one's fate shown to the finance office, are skipped when they fall due."""
+    uow.session.execute(delete(Message).where(
+        Message.order_id == order_id, Message.status == "queued",
+        Message.kind == domain.REMINDERS["card"]))
 
 
 def record_links(uow: UnitOfWork, event: Event) -> None:
     """Store the message that sends the links someone asked for, once; it goes to the
     address asked about, and names no other."""
+    _record_to_address(uow, event, "links", event.data.email)
+
+
+def record_waiting_list(uow: UnitOfWork, event: Event) -> None:
+    """Store the message to someone on a waiting list (joined, or offered a place), once; it
+    goes to their address, and names nobody else."""
+    _record_to_address(uow, event, domain.message_kind(event), event.data.person.email)
+
+
+def _record_to_address(uow: UnitOfWork, event: Event, kind: str, to_address: str) -> None:
+    """A message tied to no booking here, only to an address."""
     if not uow.first_delivery(event):
         return
     uow.session.add(Message(
-        event_id=str(event.id), kind="links", occasion="", order_id=None, registration_id=None,
-        event_data=event.data.model_dump(mode="json"), to_address=event.data.email,
+        event_id=str(event.id), kind=kind, occasion="", order_id=None, registration_id=None,
+        event_data=event.data.model_dump(mode="json"), to_address=to_address,
         message_id=new_message_id(), next_attempt_at=event.occurred_at))
     uow.commit()
 

@@ -12,6 +12,7 @@ messages of a larger order. A message still waiting is never sent: it is marked 
 
 from sqlalchemy import or_, select
 
+from services.notifications import domain
 from services.notifications.models import Message, Order, Recipient
 from shared.db import UnitOfWork
 from shared.events import Event
@@ -141,10 +142,12 @@ def erase_delegate(uow: UnitOfWork, event: Event) -> None:
 
 
 def forget_links_sent(uow: UnitOfWork, needles: set[str]) -> None:
-    """The "links" emails (asked for by address, so tied to no booking here): emptied when
-    sent to an erased address, scrubbed of the erased names when sent to another."""
+    """The "links" and waiting-list emails (tied to no booking here, only to an address):
+    emptied when sent to an erased address, scrubbed of the erased names when sent to
+    another."""
     addresses = {needle.casefold() for needle in needles if "@" in needle}
-    for message in uow.session.scalars(select(Message).where(Message.kind == "links")
+    kinds = ("links", *domain.WAITING_LIST_KINDS)
+    for message in uow.session.scalars(select(Message).where(Message.kind.in_(kinds))
                                        .with_for_update()):
         if message.to_address.casefold() in addresses:
             empty(message)

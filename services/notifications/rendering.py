@@ -9,9 +9,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from shared.money import format_money
 
-KINDS = ("order_received", "payment_confirmed", "payment_failed", "hold_expired",
-         "order_cancelled", "refunded", "invoice", "invoice_reminder", "transfer_received",
-         "credit_note", "e_ticket", "badge_changed", "cancelled", "links")
+KINDS = ("order_received", "payment_reminder", "payment_confirmed", "payment_failed",
+         "hold_expired", "order_cancelled", "refunded", "invoice", "invoice_reminder",
+         "transfer_received", "credit_note", "e_ticket", "badge_changed", "cancelled", "links",
+         "waiting_list_joined", "waiting_list_offer")
 
 SUBJECTS = {
     "order_received": "Order {{ order.reference }} received: payment due",
@@ -25,6 +26,8 @@ SUBJECTS = {
                " {{ event.number }} for order {{ order.reference }}",
     "invoice_reminder": "Reminder: payment for order {{ order.reference }} is due"
                         "{{ ' on ' ~ payment.due_on | day if payment.due_on else '' }}",
+    "payment_reminder": "Reminder: your places in order {{ order.reference }} are held until"
+                        " {{ order.hold_expires_at | utc }}",
     "transfer_received": "Transfer received for order {{ order.reference }}:"
                          " {{ (event.amount_due - event.total_received) | money(event.currency) }}"
                          " still due",
@@ -35,6 +38,8 @@ SUBJECTS = {
                  " 'substituted' else 'Registration' }} {{ registration.reference }}"
                  "{{ '' if event.reason == 'substituted' else ' cancelled' }}",
     "links": "Your links for the {{ conference.name }}",
+    "waiting_list_joined": "You are on the waiting list: {{ item.name }}",
+    "waiting_list_offer": "A place is held for you until {{ expires }}: {{ item.name }}",
 }
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

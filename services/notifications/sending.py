@@ -3,11 +3,14 @@ and what happens when it cannot go now."""
 
 import io
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import segno
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from services.notifications import domain
 from services.notifications.documents import (
@@ -24,9 +27,9 @@ from services.notifications.mailer import (
     compose,
 )
 from services.notifications.models import Message, Order, next_due
-from services.notifications.rendering import render
+from services.notifications.rendering import format_day, render
 from shared import metrics
-from shared.auth import order_token, registration_token, ticket_token
+from shared.auth import order_token, registration_token, ticket_token, waiting_list_token
 from shared.db import UnitOfWork
 from shared.text import full_name
 
@@ -36,7 +39,7 @@ TICKET_QR_CID = "ticket-qr@ecsite"
 
 # Buyer's messages shown with the latest of their order rather than the order as it was
 # when they were stored: a reminder goes out days later, to whoever the buyer is by then.
-LATEST_ORDER_KINDS = ("invoice_reminder",)
+LATEST_ORDER_KINDS = domain.REMINDER_KINDS
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,28 @@ def links_context(data: dict, settings: Settings) -> dict:
     }
 
 
+def local_time(moment: str, timezone: str) -> str:
+    """An ISO date-time as people at the conference read it: "12 March 2027, 14:30
+    (Helsinki time)"."""
+    local = datetime.fromisoformat(moment).astimezone(ZoneInfo(timezone))
+    place = timezone.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{format_day(local.date())}, {local:%H:%M} ({place} time)"
+
+
+def waiting_list_context(data: dict, settings: Settings) -> dict:
+    """What someone on a waiting list reads: what they wait for, their private link (to
+    book the place offered, or to leave the list) and when an offer ends, in the
+    conference's time zone."""
+    entry_id, person = data["entry_id"], data["person"]
+    token = waiting_list_token(settings.secret_key, entry_id)
+    facts = {"conference": data["conference"], "reference": None, "item": data["item"],
+             "addressee": full_name(person["given_name"], person["family_name"]),
+             "link": f"{settings.public_base_url}/?offer={entry_id}#token={token}"}
+    if "expires_at" in data:
+        facts["expires"] = local_time(data["expires_at"], data["conference"]["timezone"])
+    return facts
+
+
 def payment_terms(order: dict, invoice: dict | None, received: int) -> dict:
     """How an invoice order is to be paid, as far as this service knows: the invoice's
     amount, due date and RF reference, what has come in by transfer, and what is left."""
@@ -120,6 +145,8 @@ def context(message: Message, order: dict | None, settings: Settings,
     data = message.event_data
     if message.kind == "links":
         facts = links_context(data, settings)
+    elif message.kind in domain.WAITING_LIST_KINDS:
+        facts = waiting_list_context(data, settings)
     elif message.kind in domain.DELEGATE_KINDS:
         facts = delegate_context(data, settings)
     else:
@@ -157,13 +184,31 @@ def compose_message(message: Message, order: Order | None, documents: Documents,
                    rendered.subject, rendered.text, rendered.html, tuple(attachments))
 
 
+FOLLOW_POLL = timedelta(seconds=1)
+
+
+def waits_behind(uow: UnitOfWork, message: Message, order: Order | None,
+                 now: datetime) -> bool:
+    """Whether ``message`` must wait for the message of its order it follows."""
+    follows = domain.PRECEDED_BY.get(message.kind)
+    if follows is None or message.resend_of is not None:
+        return False
+    paid_for = bool((order.snapshot if order else message.event_data).get("amount_due"))
+    preceding = uow.session.scalars(
+        select(Message.status).where(Message.order_id == message.order_id,
+                                     Message.kind == follows, Message.resend_of.is_(None))
+        .order_by(Message.id.desc()).limit(1)).first()
+    return domain.must_wait(message.kind, paid_for, preceding, now - message.created_at)
+
+
 def send_due(uow: UnitOfWork, mailer: Mailer, documents: Documents, settings: Settings,
              now: datetime, batch: int = 50) -> int:
     """Send the messages that are due, one transaction each; returns how many were tried.
 
     A temporary failure is tried again later, with growing delays; a permanent one is
-    recorded and not tried again; one that has lost its point is skipped. A sent message
-    is marked in the same transaction that publishes ``email_sent``."""
+    recorded and not tried again; one that has lost its point is skipped; one that must
+    not overtake another (an e-ticket, its order's payment confirmation) waits for it. A
+    sent message is marked in the same transaction that publishes ``email_sent``."""
     tried = 0
     while tried < batch and (message := next_due(uow.session, now)) is not None:
         tried += 1
@@ -174,6 +219,10 @@ def send_due(uow: UnitOfWork, mailer: Mailer, documents: Documents, settings: Se
                            first_try_came_after_a_change, message.resend_of is not None):
             message.status = "skipped"
             metrics.EMAILS.labels(message.kind, "skipped").inc()
+            uow.commit()
+            continue
+        if waits_behind(uow, message, order, now):
+            message.next_attempt_at = now + FOLLOW_POLL
             uow.commit()
             continue
         message.attempts += 1
@@ -193,10 +242,34 @@ def send_due(uow: UnitOfWork, mailer: Mailer, documents: Documents, settings: Se
             log.warning("message %s (%s) not sent yet: %s", message.id, message.kind,
                         type(failure).__name__)
         else:
-            message.status, message.sent_at, message.last_error = "sent", now, None
-            metrics.EMAILS.labels(message.kind, "sent").inc()
-            uow.publish("email_sent", {"registration_id": message.registration_id,
-                                       "order_id": message.order_id, "kind": message.kind,
-                                       "message_id": message.message_id})
+            record_sent(uow, message.id, now)
+            continue
         uow.commit()
     return tried
+
+
+SENT_RECORD_TRIES = 60  # a second apart: a database restarting is waited out
+
+
+def record_sent(uow: UnitOfWork, message_id: int, now: datetime) -> None:
+    """Mark a message the SMTP server took as sent, and announce it. The email is gone:
+    if the database is away just then, the record is tried again for a while, rather than
+    the message left queued to be sent a second time."""
+    for attempt in range(1, SENT_RECORD_TRIES + 1):
+        try:
+            message = uow.session.get(Message, message_id, with_for_update=True)
+            if message.status != "sent":  # else an earlier try did commit
+                message.status, message.sent_at, message.last_error = "sent", now, None
+                uow.publish("email_sent", {"registration_id": message.registration_id,
+                                           "order_id": message.order_id, "kind": message.kind,
+                                           "message_id": message.message_id})
+            uow.commit()
+            metrics.EMAILS.labels(message.kind, "sent").inc()
+            return
+        except DBAPIError as exc:
+            if attempt == SENT_RECORD_TRIES:
+                raise
+            log.warning("message %s was sent, and the database cannot record it yet (%s)",
+                        message_id, type(exc.orig).__name__)
+            uow.discard()
+            time.sleep(1)

@@ -88,6 +88,11 @@ class NotificationsService(HttpService):
     def on_links_requested(self, event):
         operations.record_links(self.db, event)
 
+    @event_handler("registration", "waiting_list_joined")
+    @event_handler("registration", "waiting_list_offer_made")
+    def on_waiting_list(self, event):
+        operations.record_waiting_list(self.db, event)
+
     @event_handler("registration", "delegate_erased")
     def on_delegate_erased(self, event):
         privacy.erase_delegate(self.db, event)

@@ -33,6 +33,36 @@ def observed_status(intent_status: str, has_error: bool) -> PaymentStatus:
     return PaymentStatus.FAILED if status == PaymentStatus.PENDING and has_error else status
 
 
+DECLINED = "Your bank declined the payment. Please try another card, or ask your bank why."
+# What a declined payment's Stripe code (a decline code first, else the error code) means,
+# in words a buyer can act on. A card reported lost, stolen or fraudulent reads as a plain
+# decline: that is for the bank to tell its holder.
+FAILURES_IN_WORDS = {
+    "insufficient_funds": "The card has insufficient funds. Please try another card.",
+    "expired_card": "The card has expired. Please try another card.",
+    "incorrect_cvc": "The card's security code (CVC) was wrong. Please check it and try again.",
+    "invalid_cvc": "The card's security code (CVC) was wrong. Please check it and try again.",
+    "incorrect_number": "The card number was wrong. Please check it and try again.",
+    "invalid_number": "The card number was wrong. Please check it and try again.",
+    "invalid_expiry_month": "The card's expiry date was wrong. Please check it.",
+    "invalid_expiry_year": "The card's expiry date was wrong. Please check it.",
+    "card_velocity_exceeded": "The card's limit was reached. Please try another card.",
+    "withdrawal_count_limit_exceeded": "The card's limit was reached. Please try another "
+                                       "card.",
+    "processing_error": "The payment could not be processed just now. Please try again.",
+    "authentication_required": "Your bank asked for a confirmation (3-D Secure) that was "
+                               "not completed. Please try again and confirm it.",
+    "payment_intent_authentication_failure": "Your bank's confirmation (3-D Secure) did not "
+                                             "succeed. Please try again, or try another card.",
+    "currency_not_supported": "The card cannot pay in euros. Please try another card.",
+}
+
+
+def failure_in_words(code: str | None) -> str:
+    """Why a payment failed, for the buyer: never Stripe's code."""
+    return FAILURES_IN_WORDS.get(code or "", DECLINED)
+
+
 MAX_PREPARE_DELAY = 5.0
 
 

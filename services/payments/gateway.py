@@ -33,7 +33,7 @@ class Intent:
     amount_received: int
     currency: str
     metadata: dict
-    error: str | None  # the last try's decline reason
+    error: str | None  # the last try's decline code (Stripe's decline_code, else its code)
 
 
 def intent_from(obj) -> Intent:
@@ -44,7 +44,7 @@ def intent_from(obj) -> Intent:
         id=obj["id"], client_secret=obj.get("client_secret") or "", status=obj["status"],
         amount=obj["amount"], amount_received=obj.get("amount_received") or 0,
         currency=obj["currency"], metadata=dict(obj.get("metadata") or {}),
-        error=(error.get("code") or error.get("message") or "declined") if error else None,
+        error=(error.get("decline_code") or error.get("code") or "declined") if error else None,
     )
 
 

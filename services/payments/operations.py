@@ -316,7 +316,8 @@ def settle(uow: UnitOfWork, intent: Intent, observed: PaymentStatus, receipt_pre
     elif new == PaymentStatus.FAILED:
         payment.failure_reason = intent.error or "declined"
         uow.publish("payment_failed", {**base, "amount": payment.amount,
-                                       "reason": payment.failure_reason})
+                                       "reason": payment.failure_reason,
+                                       "message": domain.failure_in_words(payment.failure_reason)})
         return payment.order_id
     return None
 

@@ -43,6 +43,8 @@ class AbuseLimits:
     scarce_minimum: int = 10  # ... but always a group's worth
     links_per_client: tuple[int, int] = (10, 600)  # asking for one's links again
     links_per_email: tuple[int, int] = (3, 3600)
+    joins_per_client: tuple[int, int] = (10, 600)  # joining waiting lists
+    joins_per_email: tuple[int, int] = (5, 3600)
 
     @classmethod
     def from_config(cls, config: dict) -> AbuseLimits | None:
@@ -65,7 +67,8 @@ class AbuseLimits:
     @property
     def longest_window(self) -> int:
         return max(self.bookings_per_client[1], self.bookings_per_email[1],
-                   self.links_per_client[1], self.links_per_email[1])
+                   self.links_per_client[1], self.links_per_email[1],
+                   self.joins_per_client[1], self.joins_per_email[1])
 
 
 def pseudonym(secret_key: str, kind: str, value: str) -> str:
@@ -121,12 +124,22 @@ class Client:
     def admit_link_request(self, uow: UnitOfWork, email: str, now: datetime) -> None:
         """Asking for one's links again: counted apart from bookings (their own keys), and
         whether or not the address has a booking, so that a refusal tells nothing."""
-        client_key = pseudonym(self.secret_key, "links-client", self.key)
-        email_key = pseudonym(self.secret_key, "links-email", email.casefold())
-        _recent(uow, BookingAttempt.client_key, client_key, self.limits.links_per_client,
-                now, "this address")
-        _recent(uow, BookingAttempt.email_key, email_key, self.limits.links_per_email, now,
-                "this email address")
+        self._admit_asking(uow, "links", email, self.limits.links_per_client,
+                           self.limits.links_per_email, now)
+
+    def admit_joining(self, uow: UnitOfWork, email: str, now: datetime) -> None:
+        """Joining a waiting list: counted apart too, and whether or not the address is on
+        that list already, so that a refusal tells nothing."""
+        self._admit_asking(uow, "joins", email, self.limits.joins_per_client,
+                           self.limits.joins_per_email, now)
+
+    def _admit_asking(self, uow: UnitOfWork, kind: str, email: str,
+                      per_client: tuple[int, int], per_email: tuple[int, int],
+                      now: datetime) -> None:
+        client_key = pseudonym(self.secret_key, f"{kind}-client", self.key)
+        email_key = pseudonym(self.secret_key, f"{kind}-email", email.casefold())
+        _recent(uow, BookingAttempt.client_key, client_key, per_client, now, "this address")
+        _recent(uow, BookingAttempt.email_key, email_key, per_email, now, "this email address")
         uow.session.add(BookingAttempt(client_key=client_key, email_key=email_key, at=now))
 
 

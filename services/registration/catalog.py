@@ -72,6 +72,9 @@ class Conference(Item):
     vat_rate_percent: Decimal = Field(ge=0, le=100)
     capacity: int = Field(ge=0)
     hold_minutes: float = Field(gt=0, le=7 * 24 * 60)
+    payment_reminder_minutes: float = Field(
+        10, ge=0, le=7 * 24 * 60, description="how long before an unpaid card order's hold "
+        "ends its buyer is reminded once (0: never)")
     name_changes_until: date
     refund_policy: tuple[RefundStep, ...] = ()
     organiser: Organiser
@@ -128,6 +131,14 @@ class DiscountCode(Item):
         return self
 
 
+class WaitingListTerms(Item):
+    """The waiting list of a sold-out ticket type or add-on: how long a freed place is held
+    for the person it is offered to."""
+
+    offer_hours: float = Field(48, gt=0, le=14 * 24,
+                               description="how long an offer lasts before it goes to the next")
+
+
 class Catalog(Item):
     conference: Conference
     ticket_types: tuple[TicketType, ...]
@@ -135,6 +146,7 @@ class Catalog(Item):
     member_codes: tuple[str, ...] = ()
     discount_codes: tuple[DiscountCode, ...] = ()
     invoice: InvoiceTerms | None = Field(None, description="absent: card payments only")
+    waiting_list: WaitingListTerms = WaitingListTerms()
 
     @model_validator(mode="after")
     def _references_resolve(self):

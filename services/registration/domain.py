@@ -237,6 +237,15 @@ def hold_until(catalog: Catalog, payment_method: str, now: datetime) -> datetime
     return now + timedelta(minutes=catalog.conference.hold_minutes)
 
 
+def card_reminders(conference: Conference, placed_at: datetime, hold_ends: datetime
+                   ) -> list[datetime]:
+    """When to remind the buyer of an unpaid card order: once, the catalog's minutes before
+    the hold ends, if that is after it was placed."""
+    minutes = conference.payment_reminder_minutes
+    at = hold_ends - timedelta(minutes=minutes)
+    return [at] if minutes and at > placed_at else []
+
+
 def invoice_offered(catalog: Catalog, today: date) -> None:
     """Refuse paying by invoice when the catalog does not offer it (any more)."""
     terms = catalog.invoice
@@ -271,3 +280,74 @@ def refund_percent(conference: Conference, today: date) -> int:
 
 def refund_due(conference: Conference, amount_paid: int, today: date) -> int:
     return round_cents(Decimal(amount_paid) * refund_percent(conference, today) / 100)
+
+
+# The waiting list of a sold-out ticket type or add-on. While people wait for an item, the
+# list claims one place of the item's own limit for each of them: counted as held, past
+# the capacity if need be, so that a place that frees (a cancellation, an expiry, a bigger
+# capacity) is the list's and not the public's until it is offered. An offer holds the
+# places a booking of the item needs; taking it books with them; a lapsed one frees them.
+
+class WaitingStatus(StrEnum):
+    WAITING = "waiting"  # in line: the list claims a place for them
+    OFFERED = "offered"  # a place is held for them until the offer expires
+    TAKEN = "taken"  # they booked with it
+    LAPSED = "lapsed"  # not taken in time, or declined: the place went to the next
+    LEFT = "left"  # left the list before an offer (or the conference ended)
+
+
+OPEN = (WaitingStatus.WAITING, WaitingStatus.OFFERED)
+ITEM_KINDS = ("ticket_type", "add_on")
+
+
+def waiting_list_item(kind: str, code: str) -> str:
+    """What a list is for: the key of the item's own limit."""
+    return f"{kind}:{code}"
+
+
+def item_name(catalog: Catalog, item: str) -> str | None:
+    """The catalog's name for a ticket type or add-on; None when it is not on sale."""
+    kind, _, code = item.partition(":")
+    found = catalog.ticket_type(code) if kind == "ticket_type" else catalog.add_on(code)
+    return found.name if found else None
+
+
+def offer_places(item: str) -> list[str]:
+    """The limits an offer holds one place of, in key order (as places are locked): a
+    ticket type needs a seat at the conference too."""
+    return sorted([CONFERENCE, item]) if item.startswith("ticket_type:") else [item]
+
+
+def left_for_public(item: str, limits: dict[str, tuple[int, int]]) -> int:
+    """What the catalog shows left of an item, from each limit's (capacity, held)."""
+    return min(remaining(*limits[key]) for key in offer_places(item))
+
+
+def offers_to_make(item: str, limits: dict[str, tuple[int, int]], waiting: int) -> int:
+    """How many of the ``waiting`` may be offered a place of ``item`` now: its places that
+    neither registrations nor offers hold (``held`` counts a claim for each of the waiting)
+    and, for a ticket type, as many seats left at the conference."""
+    capacity, held = limits[item]
+    free = capacity - (held - waiting)
+    if item.startswith("ticket_type:"):
+        free = min(free, remaining(*limits[CONFERENCE]))
+    return max(min(free, waiting), 0)
+
+
+def offer_expires(catalog: Catalog, now: datetime) -> datetime:
+    return now + timedelta(hours=catalog.waiting_list.offer_hours)
+
+
+def books_item(item: str, ticket_type: str, add_ons: tuple[str, ...]) -> bool:
+    """Whether a delegate's booking takes a place of ``item``."""
+    return item in limits_taken(ticket_type, add_ons, None)
+
+
+def list_closed(conference: Conference, today: date) -> bool:
+    """Nobody waits for a conference that is over."""
+    return today > conference.ends_on
+
+
+def conversion(taken: int, lapsed: int) -> float | None:
+    """The share of the offers that ended that were taken; None before any ended."""
+    return round(taken / (taken + lapsed), 3) if taken + lapsed else None

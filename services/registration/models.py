@@ -9,12 +9,14 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     case,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -294,3 +296,31 @@ def search(session: Session, model: type[Registration] | type[Order], terms: lis
              if terms and model is Registration else (model.created_at.desc(), model.id))
     rows = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
     return total, rows
+
+
+OPEN_ENTRY = text("status IN ('waiting', 'offered')")
+
+
+class WaitingListEntry(Base):
+    """A person waiting for a place of a sold-out ticket type or add-on (``item``: the key of
+    its limit), and the place offered to them when one frees; one open entry per email and
+    item. Their name and email are forgotten once the entry is closed."""
+
+    __tablename__ = "waiting_list_entries"
+    __table_args__ = (
+        Index("ix_waiting_list_entries_item_status", "item", "status"),
+        Index("uq_waiting_list_entries_open", "item", "email_key", unique=True,
+              postgresql_where=OPEN_ENTRY, sqlite_where=OPEN_ENTRY),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    item: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10))
+    given_name: Mapped[str] = mapped_column(String(60))
+    family_name: Mapped[str] = mapped_column(String(60))
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), doc="the email, case folded")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -39,7 +39,8 @@ def find(uow: UnitOfWork, model: type[Order] | type[Registration], id_: str,
     found = None
     try:
         uuid.UUID(id_)
-        found = uow.session.get(model, id_, with_for_update=lock)
+        # only the row itself: PostgreSQL refuses to lock the outer-joined order with it
+        found = uow.session.get(model, id_, with_for_update={"of": model} if lock else None)
     except ValueError:
         pass
     if found is None:
@@ -172,7 +173,8 @@ def order_data(order: Order, catalog: Catalog) -> OrderData:
             ticket_type_name=catalog.ticket_type(r.ticket_type).name, status=r.status,
             amount_due=r.amount_due) for r in holders(order)],
         hold_expires_at=order.hold_expires_at, conference=conference_facts(catalog),
-        **(invoice_terms(order, catalog) if order.payment_method == "invoice" else {}))
+        **(invoice_terms(order, catalog) if order.payment_method == "invoice" else
+           card_terms(order, catalog)))
 
 
 def invoice_terms(order: Order, catalog: Catalog) -> dict:
@@ -184,6 +186,14 @@ def invoice_terms(order: Order, catalog: Catalog) -> dict:
             "payment_reminders_at": domain.reminders(terms, order.created_at,
                                                      order.hold_expires_at)
             if order.status == Status.PENDING_PAYMENT and order.hold_expires_at else []}
+
+
+def card_terms(order: Order, catalog: Catalog) -> dict:
+    """What an unpaid card order's events add: when to remind the buyer to pay."""
+    if order.status != Status.PENDING_PAYMENT or not order.hold_expires_at:
+        return {}
+    return {"payment_reminders_at": domain.card_reminders(catalog.conference, order.created_at,
+                                                          order.hold_expires_at)}
 
 
 def announce(uow: UnitOfWork, catalog: Catalog, event_type: str,

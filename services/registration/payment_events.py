@@ -100,7 +100,7 @@ def record_payment_failure(uow: UnitOfWork, event: Event) -> None:
     a success (events may come out of order) changes nothing."""
     order = _order(uow, event)
     if order is not None and order.status == Status.PENDING_PAYMENT:
-        order.last_payment_error = event.data.reason
+        order.last_payment_error = event.data.message
     uow.commit()
 
 
@@ -123,7 +123,7 @@ def record_refund(uow: UnitOfWork, catalogs: Catalogs, event: Event, now: dateti
 
 def record_check_in(uow: UnitOfWork, event: Event) -> None:
     registration = uow.session.get(Registration, event.data.registration_id,
-                                   with_for_update=True)
+                                   with_for_update={"of": Registration})
     if registration is None or not uow.first_delivery(event):
         return
     registration.checked_in_at = registration.checked_in_at or event.data.checked_in_at

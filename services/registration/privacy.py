@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
+from services.registration import waiting_list
 from services.registration.catalog import Catalog
 from services.registration.domain import Status
-from services.registration.models import Order, Registration
+from services.registration.models import Catalogs, Order, Registration
 from services.registration.orders import find, today
 from shared.db import UnitOfWork
 from shared.privacy import ERASED_EMAIL, ERASED_NAME, forget_published_events
@@ -49,20 +50,24 @@ def export(uow: UnitOfWork, registration_id: str) -> dict:
     data = {"registration": _as_dict(registration, DELEGATE_FIELDS),
             "order": _as_dict(order, BUYER_FIELDS) if only_theirs(order) else
             {"reference": order.reference, "status": order.status,
-             "booked_by": order.buyer_organisation}}
+             "booked_by": order.buyer_organisation},
+            "waiting_lists": waiting_list.export(uow, registration.email)}
     return {"service": "registration", "data": data,
             "kept": KEPT if registration.erased_at else []}
 
 
 def erase(uow: UnitOfWork, registration_id: str, now: datetime) -> Registration:
-    """Anonymise the delegate (and the buyer of an order only theirs), drop the published
-    events that carried them, and announce it; a second time changes nothing."""
+    """Anonymise the delegate (and the buyer of an order only theirs), take their email off
+    every waiting list, drop the published events that carried them, and announce it; a
+    second time changes nothing."""
     registration = find(uow, Registration, registration_id, lock=True)
     if registration.erased_at is not None:
         uow.commit()
         return registration
     order = registration.order
     whole_order = only_theirs(order)
+    waiting_list.close(uow, Catalogs().current(uow.session), now, "declined",
+                       email=registration.email)
     registration.given_name, registration.family_name = ERASED_NAME, ""
     registration.pronouns = registration.dietary_needs = registration.accessibility_needs = None
     registration.organisation, registration.email = ERASED_NAME, ERASED_EMAIL

@@ -39,6 +39,7 @@ from services.registration.schemas import (
     RegistrationView,
     Substitution,
 )
+from services.registration.waiting_list_api import WaitingListApi
 from shared.auth import (
     is_order_token,
     is_registration_token,
@@ -79,7 +80,7 @@ PAYMENT_ANSWERS = {200: ("How to pay", PaymentView),
                    409: ("Nothing to pay", None)}
 
 
-class RegistrationService(HttpService, OrganiserApi, Pages):
+class RegistrationService(HttpService, OrganiserApi, Pages, WaitingListApi):
     """Delegates and buyers book and manage their booking; organisers follow the sale."""
 
     name = "registration"

@@ -73,6 +73,13 @@ def payment(**changes) -> dict:
             "currency": "EUR"} | changes
 
 
+def failed(**changes) -> dict:
+    """A payment_failed's data: the code for organisers, the words for the buyer."""
+    return payment(**{"reason": "insufficient_funds",
+                      "message": "The card has insufficient funds. Please try another card."}
+                   | changes)
+
+
 def paid(**changes) -> dict:
     """A payment_succeeded's data: the order paid by card."""
     return payment(**{"method": "card"} | changes)

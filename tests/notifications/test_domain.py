@@ -1,12 +1,15 @@
 """Which email each event calls for, and how sending is retried: pure rules, no broker."""
 
+from datetime import timedelta
+
 import pytest
 
 from services.notifications.domain import (
     is_permanent,
     message_kind,
+    must_wait,
     outdated,
-    reminder_times,
+    reminders,
     retry_delay,
 )
 from shared.events import new_event
@@ -28,7 +31,7 @@ def order_of_one(**changes) -> dict:
     ("order_confirmed", samples.order(status="confirmed"), None),
     ("order_expired", samples.order(status="expired"), "hold_expired"),
     ("payment_succeeded", samples.paid(), "payment_confirmed"),
-    ("payment_failed", samples.payment(reason="card_declined"), "payment_failed"),
+    ("payment_failed", samples.failed(), "payment_failed"),
     ("payment_refunded", samples.refund(), "refunded"),
     ("payment_refunded", samples.refund(method="transfer", payment_intent_id=None),
      "refunded"),
@@ -72,12 +75,21 @@ def test_a_part_payment_is_acknowledged_while_the_order_waits_for_the_rest(statu
         reversed(samples.REMINDERS))), samples.REMINDERS),  # earliest first
     ("order_placed", samples.invoice_order(payment_reminders_at=[]), []),
     ("order_placed", samples.invoice_order(status="confirmed"), []),  # nothing to pay
-    ("order_placed", samples.order(payment_reminders_at=samples.REMINDERS), []),  # a card's
     ("order_updated", samples.invoice_order(), []),  # reminders come from order_placed only
     ("order_confirmed", samples.invoice_order(status="confirmed"), []),
 ])
 def test_an_invoice_order_is_reminded_at_its_times(event_type, data, times):
-    assert [t.isoformat() for t in reminder_times(new_event(event_type, data))] == times
+    found = reminders(new_event(event_type, data))
+    assert [t.isoformat() for _, t in found] == times
+    assert {kind for kind, _ in found} <= {"invoice_reminder"}
+
+
+def test_an_unpaid_card_order_is_reminded_once_before_its_hold_ends():
+    [at] = samples.REMINDERS[:1]
+    placed = new_event("order_placed", samples.order(payment_reminders_at=[at]))
+    assert [(kind, t.isoformat()) for kind, t in reminders(placed)] == [("payment_reminder", at)]
+    assert reminders(new_event("order_placed", samples.order(
+        status="confirmed", payment_reminders_at=[at]))) == []
 
 
 @pytest.mark.parametrize(("reason", "order", "kind"), [
@@ -158,3 +170,16 @@ def test_a_reminder_is_only_for_an_order_still_waiting_for_payment(status, chang
 @pytest.mark.parametrize("kind", ["invoice_reminder", "order_received"])
 def test_a_copy_an_organiser_asked_for_is_sent_whatever_the_order_s_state(kind):
     assert outdated(kind, "confirmed", True, resent=True) is False
+
+
+@pytest.mark.parametrize(("kind", "paid_for", "preceding", "seconds", "waits"), [
+    ("e_ticket", True, None, 1, False),  # no payment confirmation (an organiser's doing)
+    ("e_ticket", True, "queued", 1, True),
+    ("e_ticket", True, "sent", 1, False),
+    ("e_ticket", True, "failed", 1, False),  # refused for good: nothing to wait for
+    ("e_ticket", False, "queued", 1, False),  # a free place: not a payment's to wait for
+    ("e_ticket", True, "queued", 121, False),  # late: the ticket goes anyway
+    ("badge_changed", True, None, 1, False)])
+def test_an_e_ticket_never_overtakes_its_orders_payment_confirmation(
+        kind, paid_for, preceding, seconds, waits):
+    assert must_wait(kind, paid_for, preceding, timedelta(seconds=seconds)) is waits

@@ -33,7 +33,7 @@ def test_the_buyer_hears_of_the_order_and_its_payment_and_each_delegate_of_their
 
 
 def test_a_payment_event_before_its_order_waits_for_it(uow):
-    payment = new_event("payment_failed", samples.payment(reason="card_declined"))
+    payment = new_event("payment_failed", samples.failed())
     with pytest.raises(operations.OrderNotKnownYet):
         operations.record(uow, payment)
     uow.rollback()  # as the failed worker's transaction is

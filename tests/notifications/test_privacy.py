@@ -65,7 +65,7 @@ def test_the_export_then_the_erasure_of_a_delegate_who_was_their_own_buyer(
     placed = new_event("order_placed", order_of_one())
     for event in [placed, new_event("registration_confirmed", samples.registration(
                       GIVEN, FAMILY, email=EMAIL)),
-                  new_event("payment_failed", samples.payment(reason="card_declined")),
+                  new_event("payment_failed", samples.failed()),
                   someone_else()]:
         publish(event)
     mail_sink.wait_for(3)

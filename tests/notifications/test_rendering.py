@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from jinja2 import UndefinedError
 
-from services.notifications.domain import DELEGATE_KINDS
+from services.notifications.domain import DELEGATE_KINDS, WAITING_LIST_KINDS
 from services.notifications.models import Message
 from services.notifications.rendering import KINDS, format_dates, render
 from services.notifications.sending import Settings, context
@@ -28,13 +28,15 @@ ORGANISATION_HTML = "Science Centre &lt;AHHAA&gt; &amp; Co"
 EVENTS = {
     "order_received": {},
     "payment_confirmed": {"method": "card"},
-    "payment_failed": {"reason": "card_declined"},
+    "payment_failed": {"reason": "insufficient_funds",
+                       "message": "The card has insufficient funds. Please try another card."},
     "hold_expired": {"status": "expired"},
     "order_cancelled": {"reason": "buyer", "refund_due": 8850, "status": "cancelled"},
     "refunded": {"method": "card", "amount": 8850, "refund_id": "re_1",
                  "total_refunded": 8850, "fully_refunded": False},
     "invoice": {},
     "invoice_reminder": {},
+    "payment_reminder": {},
     "transfer_received": {},
     "credit_note": {},
     "e_ticket": {},
@@ -51,7 +53,7 @@ FACTS = {
     "order_received": ["EUR 1,180.00", "VAT included", samples.TICKET, "Zofia Zielińska",
                        "EUR 590.00", "2027-03-01 14:30 UTC", "its 2 places", ORDER_URL],
     "payment_confirmed": ["EUR 1,180.00", "PDF", "e-ticket", ORDER_URL],
-    "payment_failed": ["EUR 1,180.00", "Reason: card_declined", "2027-03-01 14:30 UTC",
+    "payment_failed": ["EUR 1,180.00", "The card has insufficient funds.", "2027-03-01 14:30 UTC",
                        ORDER_URL],
     "hold_expired": ["register again", "its places are released", REGISTER_URL],
     "order_cancelled": ["As you asked", "Zofia Zielińska", "EUR 88.50",
@@ -62,6 +64,8 @@ FACTS = {
                 ORDER_URL],
     "invoice_reminder": [samples.INVOICE_NUMBER, "EUR 1,180.00", "15 March 2027", RF_PRINTED,
                          "bank details are on the attached invoice", ORDER_URL],
+    "payment_reminder": ["not paid yet", "its 2 places are held", "2027-03-01 14:30 UTC",
+                         "EUR 1,180.00", ORDER_URL],
     "transfer_received": ["EUR 500.00", "5 March 2027", "EUR 680.00", "15 March 2027",
                           RF_PRINTED, ORDER_URL],
     "credit_note": [samples.CREDIT_NOTE_NUMBER, f"invoice {samples.INVOICE_NUMBER}",
@@ -70,8 +74,9 @@ FACTS = {
     "badge_changed": [MANAGE_URL],
     "cancelled": ["As you asked", "EUR 88.50", "is on its way to the card that paid"],
 }
-# Every kind about one booking; "links" is about all of an address's (test_the_links_email).
-BOOKING_KINDS = tuple(kind for kind in KINDS if kind != "links")
+# Every kind about one booking; "links" is about all of an address's (test_the_links_email),
+# and the waiting list's are about no booking (test_waiting_list_emails.py).
+BOOKING_KINDS = tuple(kind for kind in KINDS if kind not in ("links", *WAITING_LIST_KINDS))
 REFERENCES = {kind: "ECS27-7KQ3M9" if kind in DELEGATE_KINDS else "ECS27-O-4F2K8P"
               for kind in BOOKING_KINDS}
 
@@ -283,7 +288,7 @@ def test_unknown_kind_is_refused():
 
 def test_a_missing_value_is_an_error():
     context = context_of("payment_failed")
-    del context["event"]["reason"]
+    del context["event"]["message"]
 
     with pytest.raises(UndefinedError):
         render("payment_failed", context)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from services.payments import domain
 from services.payments.domain import (
     PaymentStatus,
     RefundRefused,
@@ -75,3 +76,12 @@ def test_a_tried_payment_is_checked_soon_then_less_and_less_often():
     assert next_check_in(None) == 25
     assert [next_check_in(s) for s in (25, 50, 1000, 3000)] == [50, 100, 2000, 3600]
     assert next_check_in(1) == 25
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    ("insufficient_funds", "The card has insufficient funds. Please try another card."),
+    ("expired_card", "The card has expired. Please try another card."),
+    ("stolen_card", domain.DECLINED),  # for the bank to tell its holder
+    ("card_declined", domain.DECLINED), (None, domain.DECLINED)])
+def test_a_failed_payment_is_told_in_words_never_a_code(code, words):
+    assert domain.failure_in_words(code) == words

@@ -9,7 +9,8 @@ declined_then_retry, validation_error, order_page, manage, manage_and_pay, group
 dashboard; paying by invoice: invoice_booking, invoice_without_billing_address; the money
 desk: desk_transfer, desk_statement, desk_refund, desk_billing, desk_cancel,
 desk_complimentary; SEPA Direct Debit beside the card: debit_booking, debit_refused_then_card,
-debit_processing, debit_on_order_page, debit_on_manage_page, card_only.
+debit_processing, debit_on_order_page, debit_on_manage_page, card_only; the waiting list:
+waiting_list_join, waiting_list_offer.
 """
 
 import json
@@ -541,7 +542,7 @@ def dashboard(visit, args, seen):
     expect(page.locator("#orders tbody.order").first).to_be_visible()
     seen["by_status"] = {
         status: visit.text(f"#count-{status}")
-        for status in ("pending_payment", "confirmed", "cancelled", "expired")}
+        for status in ("pending_payment", "confirmed", "cancelled", "expired", "substituted")}
     seen["revenue"] = {key: visit.text(f"#revenue-{key}")
                        for key in ("gross", "refunded", "net", "vat")}
     seen["capacity_left"] = visit.text("#capacity-left")
@@ -1144,7 +1145,7 @@ def substitution(visit, args, seen):
     page.get_by_label("Family name (on the badge)").fill(colleague["family_name"])
     page.get_by_label("Your colleague's email").fill("not an address")
     page.get_by_role("button", name="Send this colleague instead").click()
-    expect(page.locator("#email-error")).to_be_visible()
+    expect(page.locator("#email-error")).to_contain_text("not a valid email")
     seen["errors_from_server"] = visit.errors()
     seen["page_width_with_errors"] = visit.width()
     seen["unlabelled"] = page.evaluate(UNLABELLED)
@@ -1161,13 +1162,95 @@ def substitution(visit, args, seen):
     visit.shot("substituted")
 
 
+def waiting_list_join(visit, args, seen):
+    """A sold-out workshop offers its waiting list: the dialog opens at its first field, says
+    what is missing by its field, then says the same whatever the address; checked by axe,
+    and the focus goes back to the button that opened it."""
+    page = visit.page
+    visit.goto("/")
+    expect(page.locator("#register-form")).to_be_visible()
+    join = page.get_by_role("button", name=f"Join the waiting list for {args['item']}")
+    seen["join_buttons"] = page.locator(".join:visible").count()
+    join.click()
+    expect(page.locator("#join")).to_be_visible()
+    seen["focused_on_open"] = visit.focused()
+    seen["about"] = visit.text("#join-about")
+    page.locator("#join-submit").click()
+    seen["errors_when_empty"] = visit.errors()
+    person = args["person"]
+    page.locator("#join-given_name").fill(person["given_name"])
+    page.locator("#join-family_name").fill(person["family_name"])
+    page.locator("#join-email").fill("not-an-address")
+    page.locator("#join-submit").click()
+    seen["errors_with_bad_email"] = visit.errors()
+    seen["axe_with_errors"] = axe_violations(page)
+    visit.shot("join-errors")
+    page.locator("#join-email").fill(person["email"])
+    page.locator("#join-submit").click()
+    expect(page.locator("#join-done")).not_to_be_empty()
+    seen["done"] = visit.text("#join-done")
+    seen["focused_when_done"] = visit.focused()
+    seen["page_width"] = visit.width()
+    seen["axe"] = axe_violations(page)
+    visit.shot("joined")
+    page.locator("#join-close").click()
+    expect(page.locator("#join")).to_be_hidden()
+    seen["focused_after_close"] = page.evaluate(
+        "document.activeElement.getAttribute('aria-label')")
+
+
+def waiting_list_offer(visit, args, seen):
+    """The link of an offer: the place shown above the form, held for its holder, the
+    booking filled in with it; booked and paid by card as any booking. Or, asked to, the
+    place given up to the next in line."""
+    page = visit.page
+    visit.goto(args["link"])
+    expect(page.locator("#place")).to_be_visible()
+    expect(page.locator("#register-form")).to_be_visible()
+    seen["url_after_open"] = page.url
+    seen["heading"] = visit.text("#place-heading")
+    seen["text"] = visit.text("#place-text")
+    first = delegate(visit, 1)
+    offered = first.locator(f"input[type=checkbox][value='{args['add_on']}']")
+    seen["prefilled"] = [first.get_by_label("Given name").input_value(),
+                         first.get_by_label("Email").input_value()]
+    seen["offered_checked"] = offered.is_checked()
+    seen["offered_enabled"] = offered.is_enabled()
+    seen["unlabelled"] = page.evaluate(UNLABELLED)
+    seen["axe"] = axe_violations(page)
+    seen["page_width"] = visit.width()
+    visit.shot("offer")
+    if args.get("give_up"):
+        page.get_by_role("button", name="I no longer want it…").click()
+        seen["focused_on_question"] = visit.focused()
+        page.get_by_role("button", name="Yes, give it up").click()
+        expect(page.locator("#place-heading")).to_have_text("This offer has ended")
+        seen["text_after"] = visit.text("#place-text")
+        seen["focused_after"] = visit.focused()
+        expect(offered).to_be_disabled()  # the form as the catalog is now
+        seen["offered_enabled_after"] = offered.is_enabled()
+        visit.shot("given-up")
+        return
+    booking = args["delegate"]
+    first.get_by_label("Organisation").fill(booking["organisation"])
+    first.get_by_label("Country").select_option(booking["country"])
+    first.locator(f"input[type=radio][value='{booking['ticket_type']}']").check()
+    seen["estimate_total"] = visit.text("#estimate-total")
+    submit(visit)
+    expect(page.locator("#payment")).to_be_visible()
+    seen["heading_after_booking"] = visit.text("#place-heading")
+    seen["order_placed"] = visit.text("#order-placed")
+    pay_by_card(visit, args["card"])
+    wait_for_confirmation(visit, seen)
+
+
 SCENARIOS = {f.__name__: f for f in (
     register_and_pay, free_booking, group_booking, retry_after_network_error, declined_then_retry,
     validation_error, order_page, manage, manage_and_pay, group_delegate, dashboard,
     invoice_booking, invoice_without_billing_address, desk_transfer, desk_statement,
     desk_refund, desk_billing, desk_cancel, desk_complimentary, debit_booking,
     debit_refused_then_card, debit_processing, debit_on_order_page, debit_on_manage_page,
-    card_only, lost_links, substitution)}
+    card_only, lost_links, substitution, waiting_list_join, waiting_list_offer)}
 
 
 def main(scenario, base_url, args_json, screenshots):

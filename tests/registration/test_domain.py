@@ -1,6 +1,6 @@
 """Registration rules, without a broker or a database."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -235,3 +235,13 @@ class TestOrders:
         refused = domain.Refused("add_ons[1]", "sold_out", "Full.")
         assert refused.within("delegates[2]").field == "delegates[2].add_ons[1]"
         assert domain.Refused(None, "x", "y").within("delegates[0]").field == "delegates[0]"
+
+
+@pytest.mark.parametrize(("minutes", "reminded"), [(10, ["2027-03-01T10:20:00+00:00"]),
+                                                   (0, []), (45, [])])
+def test_an_unpaid_card_order_is_reminded_once_before_its_hold_ends(minutes, reminded):
+    conference = load_catalog_file(DEFAULT_CATALOG_FILE).conference.model_copy(
+        update={"payment_reminder_minutes": minutes})
+    placed = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    times = domain.card_reminders(conference, placed, placed + timedelta(minutes=30))
+    assert [t.isoformat() for t in times] == reminded

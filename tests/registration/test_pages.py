@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, ROOT
+from tests.conftest import ADMIN_TOKEN, ROOT, wait_until
 from tests.registration.conftest import delegate, register
 
 SCREENSHOTS = ROOT / "var" / "screenshots" / "registration"
@@ -442,7 +442,7 @@ def test_the_dashboard(site, browse):
     assert seen["wrong_token"] == "The admin token was not accepted."
     assert seen["by_status"] == {k: str(v) for k, v in stats["by_status"].items()}
     assert stats["by_status"] == {"pending_payment": 3, "confirmed": 2, "cancelled": 1,
-                                  "expired": 0}
+                                  "expired": 0, "substituted": 0}
     assert seen["revenue"] == {k: euro(stats["revenue"][k])
                                for k in ("gross", "refunded", "net", "vat")}
     assert stats["revenue"]["gross"] == paid["amount_due"]
@@ -484,6 +484,8 @@ def test_the_buyer_sends_a_colleague_instead(site, browse, width):
     api = site.registration
     placed = place_order(api, FINANCE, team())
     assert site.pay(site.payment(placed)) == "succeeded"
+    wait_until(lambda: site.order(placed)["status"] == "confirmed", 15,
+               message="the order confirmed")
     seen = browse("substitution", api.base_url, id=placed["id"], token=placed["token"],
                   replace="Agnieszka Wróbel", viewport={"width": width, "height": 900},
                   colleague={"given_name": "Marek", "family_name": "Nowak",

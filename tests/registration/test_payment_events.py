@@ -65,7 +65,8 @@ class TestPayments:
         with entrypoint_waiter(container, "on_payment_failed", timeout=10):
             publish(new_event("payment_failed", {
                 "order_id": created["order_id"], "payment_intent_id": "pi_late",
-                "amount": 1, "currency": "EUR", "reason": "card_declined"}))
+                "amount": 1, "currency": "EUR", "reason": "card_declined",
+                "message": "Your bank declined the payment."}))
         seen = status_of(api, created)
         assert seen["status"] == "confirmed" and seen["last_payment_error"] is None
 
@@ -73,10 +74,12 @@ class TestPayments:
         created = register(registration)
         publish(new_event("payment_failed", {
             "order_id": created["order_id"], "payment_intent_id": "pi_1",
-            "amount": created["amount_due"], "currency": "EUR", "reason": "card_declined"}))
+            "amount": created["amount_due"], "currency": "EUR", "reason": "card_declined",
+                "message": "Your bank declined the payment."}))
         seen = wait_until(lambda: (s := status_of(registration, created))["last_payment_error"]
                           and s)
-        assert seen["status"] == "pending_payment" and seen["last_payment_error"] == "card_declined"
+        assert seen["status"] == "pending_payment"
+        assert seen["last_payment_error"] == "Your bank declined the payment."
         publish(payment_succeeded(created, intent="pi_2"))
         assert wait_for_status(registration, created, "confirmed")["last_payment_error"] is None
 

@@ -45,3 +45,15 @@ def test_the_desk_search_takes_any_text(start_service, amqp_uri, postgres_url):
     badges = start_service(BadgesService, make_config("badges", amqp_uri, postgres_url))[1]
     answer = badges.get("/api/desk/search?q=%00", headers=badges.as_desk())
     assert answer.status_code < 500, answer.text
+
+
+def test_a_delegate_changes_and_cancels_on_postgres(on_postgres):
+    """Locking a registration (with its order, loaded by a join) works on PostgreSQL, which
+    refuses FOR UPDATE on the nullable side of an outer join."""
+    created = on_postgres.post("/api/registrations", json=delegate()).json()
+    headers = {"X-Registration-Token": created["token"]}
+    path = f"/api/registrations/{created['id']}"
+    assert on_postgres.patch(path, json={"pronouns": "they/them"}, headers=headers).ok
+    cancelled = on_postgres.post(f"{path}/cancel", headers=headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"

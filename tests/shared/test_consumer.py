@@ -74,7 +74,8 @@ def queues(amqp_uri):
 def failed_event():
     return new_event("payment_failed", {
         "order_id": "o-1", "payment_intent_id": "pi_1", "amount": 100,
-        "currency": "EUR", "reason": "card_declined"})
+        "currency": "EUR", "reason": "card_declined",
+                "message": "Your bank declined the payment."})
 
 
 def test_a_redelivered_event_has_one_effect(listener, publish):
@@ -119,8 +120,8 @@ def test_dead_letters_are_counted_and_replayed(listener, publish, queues, amqp_u
 
 
 @pytest.mark.parametrize("envelope, reason", [
-    ({"type": "payment_failed", "version": 2, "data": {}}, "malformed"),
-    ({**failed_event().envelope(), "version": 3}, "version 3 is not understood"),
+    ({"type": "payment_failed", "version": 3, "data": {}}, "malformed"),
+    ({**failed_event().envelope(), "version": 2}, "version 2 is not understood"),
     ({**failed_event().envelope(), "data": {"order_id": "o-1"}}, "malformed"),
 ])
 def test_a_message_that_breaks_its_contract_is_dead_lettered_unhandled(listener, publish, queues,

@@ -78,7 +78,8 @@ def take_all(connection, name) -> list[str]:
 def failed_event():
     return new_event("payment_failed", {
         "order_id": "o-1", "payment_intent_id": "pi_1", "amount": 100,
-        "currency": "EUR", "reason": "card_declined"})
+        "currency": "EUR", "reason": "card_declined",
+                "message": "Your bank declined the payment."})
 
 
 def publish_events(publish, count) -> set[str]:

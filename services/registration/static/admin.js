@@ -158,7 +158,10 @@ async function openDashboard() {
   for (const node of document.querySelectorAll("[data-admin-only]")) {
     node.hidden = role !== "admin";
   }
-  if (stats.ok) { showStats(stats.data); }
+  if (stats.ok) {
+    showStats(stats.data);
+    showWaitingLists();
+  }
   $("signed-in-as").textContent = t(role === "admin" ? "admin.signedInAdmin"
     : "admin.signedInFinance");
   fillCountries();

@@ -3,6 +3,8 @@
 // per delegate and for the order, checked in the page and by the server; then, once
 // payments has prepared it, paying the order by card, or, when the catalog offers it and
 // the buyer chooses it, paying by invoice: the order's page then shows how to transfer.
+// A sold-out item offers its waiting list, and a place offered from it is booked here
+// (waiting-list.js).
 "use strict";
 
 const MAX_DELEGATES = 50;
@@ -66,6 +68,7 @@ function ticketDetails(ticket) {
   }
   parts.push(make("span", { className: ticket.remaining > 0 ? "left" : "left none" },
     leftText(ticket.remaining)));
+  if (ticket.remaining <= 0) { parts.push(joinButton("ticket_type", ticket)); }
   return parts;
 }
 
@@ -92,7 +95,8 @@ function renderChoices(section) {
       [make("span", {}, money(addOn.price)),
        make("span", { className: addOn.remaining > 0 ? "left" : "left none" },
          leftText(addOn.remaining)),
-       make("span", { className: "not-for", hidden: true }, t("register.notWithTicket"))],
+       make("span", { className: "not-for", hidden: true }, t("register.notWithTicket")),
+       addOn.remaining <= 0 ? joinButton("add_on", addOn) : null],
       addOn.remaining <= 0, addOnsWere.has(addOn.code) && addOn.remaining > 0)));
   fitAddOnsToTicket(section);
 }
@@ -353,7 +357,14 @@ async function loadCatalog() {
   const answer = await api("GET", "/api/catalog");
   if (!answer.ok) { throw new Error(answer.error.message); }
   catalog = answer.data;
+  holdOfferedPlace(catalog);
   $("places-left").textContent = t("register.placesLeft", { count: catalog.remaining });
+}
+
+// What is left now, in every delegate's choices and the estimate.
+async function showCatalogAgain() {
+  await loadCatalog().then(() => sections().forEach(renderChoices), () => null);
+  showEstimate();
 }
 
 async function placeOrder(event) {
@@ -368,16 +379,17 @@ async function placeOrder(event) {
     submission = { content, key: randomKey() };
   }
   busy($("submit"), true, t("register.submitting"));
-  const placed = await api("POST", "/api/orders",
-    { body, headers: { "Idempotency-Key": submission.key } });
+  const booking = bookingRequest();
+  const placed = await api("POST", booking.path,
+    { body, headers: { ...booking.headers, "Idempotency-Key": submission.key } });
   busy($("submit"), false, submitLabel());
   const answered = placed.ok || (placed.status >= 400 && placed.status < 500
                                  && placed.status !== 429);
   if (answered) { submission = null; }
   if (!placed.ok) {
-    if (placed.status === 409) {  // sold out meanwhile: show what is left now
-      await loadCatalog().then(() => sections().forEach(renderChoices), () => null);
-      showEstimate();
+    if (placed.status === 409) {  // sold out meanwhile, or the offer ended: as it is now
+      await refreshPlace();
+      await showCatalogAgain();
     }
     if (placed.error.code === "invoice_not_offered") {  // no longer: card only from now on
       await loadCatalog().then(showPaymentMethods, () => null);
@@ -386,6 +398,7 @@ async function placeOrder(event) {
     return;
   }
   const order = placed.data;
+  notePlaceBooked();
   storeToken(order.id, order.token);
   for (const delegate of order.delegates) { storeToken(delegate.id, delegate.token); }
   if (order.status === "confirmed") {
@@ -465,6 +478,8 @@ function showConference() {
 
 document.addEventListener("DOMContentLoaded", async () => {
   translatePage();
+  setUpWaitingList();
+  await openPlace();
   try {
     await loadCatalog();
   } catch (error) {
@@ -478,6 +493,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   const first = delegateSection();
   $("delegates").append(first);
   renderChoices(first);
+  fillFromOffer(first);
   numberDelegates();
   showEstimate();
   $("loading").hidden = true;

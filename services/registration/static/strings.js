@@ -182,6 +182,45 @@ const STRINGS = {
     processing: "Your direct debit is being processed; you will get an email when it has gone " +
                 "through.",
   },
+  // The waiting list of a sold-out ticket type or add-on, and the place it offers: the page
+  // opened from the link of a waiting-list email shows that place.
+  waitingList: {
+    join: "Join the waiting list",
+    joinFor: "Join the waiting list for {name}",
+    joinHeading: "Join the waiting list",
+    joinAbout: "For: {name}. When a place frees, it is offered by email to the next person " +
+               "in line and held for them for a while. There is nothing to pay now.",
+    emailHint: "The offer of a place is sent here.",
+    joinSubmit: "Join the waiting list",
+    joining: "Joining…",
+    joined: "If this address was not on this waiting list yet, it is now, and an email says " +
+            "so. When a place frees and it is your turn, you get an email offering it.",
+    close: "Close",
+    loadFailed: "Your place on the waiting list could not be opened",
+    offeredHeading: "A place is held for you",
+    offeredText: "A place in {name} is held for you until {time}. Book it below: what you " +
+                 "told us is filled in, and you pay as for any booking.",
+    giveUp: "I no longer want it…",
+    giveUpQuestion: "Give this place to the next person on the waiting list? This cannot be " +
+                    "undone.",
+    giveUpYes: "Yes, give it up",
+    waitingHeading: "You are on the waiting list",
+    waitingText: "You are waiting for {name}. When a place frees and it is your turn, you " +
+                 "get an email offering it.",
+    leave: "Leave the waiting list…",
+    leaveQuestion: "Leave the waiting list? This cannot be undone.",
+    leaveYes: "Yes, leave it",
+    keep: "No, keep it",
+    leaving: "Leaving…",
+    takenHeading: "You booked this place",
+    takenText: "The links to the booking are in the emails we sent you.",
+    lapsedHeading: "This offer has ended",
+    lapsedText: "The place went to the next person on the waiting list. While it is sold " +
+                "out, you can join the list again.",
+    leftHeading: "You left the waiting list",
+    leftText: "Your name and email are no longer kept for it. While it is sold out, you can " +
+              "join the list again.",
+  },
   links: {
     title: "Lost your link?",
     intro: "Give the email address you booked with, and we will send it the private links " +
@@ -379,6 +418,18 @@ const STRINGS = {
     signedInAdmin: "Signed in with the admin token.",
     signedInFinance: "Signed in with the finance token: the orders and their money. The " +
                      "figures, the downloads and complimentary bookings need the admin token.",
+    waitingListsHeading: "Waiting lists",
+    waitingListsHint: "A freed place is offered to the next person in line and held for " +
+                      "them {hours} hours. Conversion: the share of the offers that ended " +
+                      "that were booked.",
+    waitingListsNone: "Nobody has joined a waiting list.",
+    colItem: "Ticket type or add-on",
+    colWaiting: "Waiting",
+    colOffered: "Offers open",
+    colTaken: "Booked",
+    colLapsed: "Lapsed",
+    colLeft: "Left",
+    colConversion: "Conversion",
   },
   // The organisers' money desk: one order's money, documents and emails, bank transfers
   // and statements, refunds, cancellations, billing corrections, complimentary places.
@@ -448,7 +499,7 @@ const STRINGS = {
     colResend: "Send again",
     messageKinds: {
       order_received: "Order received", invoice: "Invoice", credit_note: "Credit note",
-      invoice_reminder: "Invoice reminder",
+      invoice_reminder: "Invoice reminder", payment_reminder: "Payment reminder",
       payment_due: "Payment due", payment_confirmed: "Payment confirmed",
       payment_failed: "Payment failed", refunded: "Refund", order_cancelled: "Order cancelled",
       hold_expired: "Hold expired", e_ticket: "E-ticket", badge_changed: "Badge changed",
