@@ -238,13 +238,11 @@ def take_places(session: Session, places: Counter) -> str | None:
     """
     keys = list(places)
     limits = Limit.__table__.c
-    in_key_order = (select(limits.key).where(limits.key.in_(keys)).order_by(limits.key)
-                    .with_for_update())
     # A Core statement on the session's connection: the ORM's bulk-update bookkeeping
     # costs more than the update itself, and no Limit object is loaded anyway.
     session.flush()
     rows = session.connection().execute(
-        update(Limit.__table__).where(limits.key.in_(in_key_order.scalar_subquery()))
+        update(Limit.__table__).where(limits.key.in_(_locked_in_key_order(keys)))
         .values(held=limits.held + _by_key(places))
         .returning(limits.key, limits.held, limits.capacity)
     ).all()
@@ -253,10 +251,20 @@ def take_places(session: Session, places: Counter) -> str | None:
 
 
 def release_places(session: Session, places: Counter) -> None:
+    """Give back ``places[key]`` places of each limit; its rows locked in key order, as
+    ``take_places`` locks them, so that a release and a booking never deadlock."""
     limits = Limit.__table__.c
     session.flush()
-    session.connection().execute(update(Limit.__table__).where(limits.key.in_(list(places)))
-                                 .values(held=limits.held - _by_key(places)))
+    session.connection().execute(
+        update(Limit.__table__).where(limits.key.in_(_locked_in_key_order(list(places))))
+        .values(held=limits.held - _by_key(places)))
+
+
+def _locked_in_key_order(keys: list[str]):
+    """The keys, as a subquery that locks their rows in key order."""
+    limits = Limit.__table__.c
+    return (select(limits.key).where(limits.key.in_(keys)).order_by(limits.key)
+            .with_for_update().scalar_subquery())
 
 
 def limits_in_force(session: Session) -> dict[str, Limit]:
