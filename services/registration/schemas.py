@@ -8,7 +8,7 @@ import pycountry
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from services.registration.domain import Status, WaitingStatus
+from services.registration.domain import Status
 from services.registration.orders import holders, order_lines
 from shared.typesetting import unprintable
 
@@ -420,56 +420,3 @@ class CatalogView(BaseModel):
     add_ons: list[AddOnView]
     remaining: int
     countries: list[Country] = Field(description="every country a booking may name")
-
-
-class WaitingListRequest(Request):
-    """Joining the waiting list of a sold-out ticket type or add-on: who, and what."""
-
-    given_name: Name
-    family_name: OptionalName = ""
-    email: Email = Field(description="where the offer of a place is sent")
-    kind: Literal["ticket_type", "add_on"] = Field(description="what is wanted")
-    code: CatalogCode = Field(description="the ticket type's or add-on's code in the catalog")
-
-
-class WaitingListJoined(BaseModel):
-    status: Literal["accepted"]
-    message: str
-
-
-class WaitingListItemView(BaseModel):
-    kind: str
-    code: str
-    name: str
-
-
-class WaitingListEntryView(BaseModel):
-    """What someone on a waiting list sees of their own place in it (nothing of others')."""
-
-    id: str
-    status: WaitingStatus
-    item: WaitingListItemView
-    given_name: str
-    family_name: str
-    email: str
-    joined_at: datetime
-    offer_expires_at: datetime | None = Field(description="while a place is offered to them")
-
-
-class WaitingListFigures(BaseModel):
-    """One item's waiting list: how many wait, and what became of the offers made."""
-
-    kind: str
-    code: str
-    name: str
-    waiting: int
-    offered: int = Field(description="offers open now")
-    taken: int
-    lapsed: int
-    left: int = Field(description="left the list before an offer")
-    conversion: float | None = Field(description="taken, of the offers that ended")
-
-
-class WaitingListReport(BaseModel):
-    offer_hours: float
-    lists: list[WaitingListFigures]

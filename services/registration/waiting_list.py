@@ -29,7 +29,7 @@ from services.registration.catalog import Catalog
 from services.registration.domain import CONFERENCE, WaitingStatus
 from services.registration.models import Catalogs, Limit, WaitingListEntry, release_places
 from services.registration.orders import conference_facts, today
-from services.registration.schemas import (
+from services.registration.waiting_list_schemas import (
     WaitingListEntryView,
     WaitingListFigures,
     WaitingListItemView,

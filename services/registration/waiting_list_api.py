@@ -5,14 +5,7 @@ organisers' figures; and the sweeper that offers freed places (``waiting_list``)
 from nameko.timer import timer
 
 from services.registration.models import WaitingListEntry
-from services.registration.schemas import (
-    OrderCreated,
-    OrderRequest,
-    WaitingListEntryView,
-    WaitingListJoined,
-    WaitingListReport,
-    WaitingListRequest,
-)
+from services.registration.schemas import OrderCreated, OrderRequest
 from services.registration.waiting_list import (
     entry_view,
     find_entry,
@@ -22,6 +15,12 @@ from services.registration.waiting_list import (
     report,
 )
 from services.registration.waiting_list_booking import book
+from services.registration.waiting_list_schemas import (
+    WaitingListEntryView,
+    WaitingListJoined,
+    WaitingListReport,
+    WaitingListRequest,
+)
 from shared.auth import ADMIN, is_waiting_list_token
 from shared.db import utcnow
 from shared.http import Header, http, require_private_token

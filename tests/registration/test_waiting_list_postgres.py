@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from services.registration import booking, waiting_list, waiting_list_booking
 from services.registration.domain import WaitingStatus
 from services.registration.models import Catalogs, Limit, WaitingListEntry, release_places
-from services.registration.schemas import OrderRequest, WaitingListRequest
+from services.registration.schemas import OrderRequest
+from services.registration.waiting_list_schemas import WaitingListRequest
 from shared.db import UnitOfWork, make_engine, migrate, migrations, utcnow
 from shared.errors import Refusal
 from tests.conftest import wait_until
