@@ -99,6 +99,37 @@ class RegistrationCancelledData(RegistrationData):
                                     "colleague who takes the place (and its share)")
 
 
+class BookingItems(Contract):
+    """What a delegate's place holds: a ticket type and add-ons."""
+
+    ticket_type: str
+    ticket_type_name: str
+    add_ons: list[str]
+    add_on_names: list[str]
+
+
+class RefundOfOrder(Contract):
+    order_id: str = Field(description="the order whose payment gives the money back: the "
+                          "booking's own, or a change's that was paid apart")
+    amount: int = Field(gt=0, description="cents")
+
+
+class BookingChangedData(RegistrationData):
+    """A confirmed booking now holds other items (the registration as it is now); the
+    places were swapped in one step. Paid for apart (``paid_with``: the change's own order)
+    when it cost more; refunded as the policy says (``refunds``) when it cost less."""
+
+    change_id: str
+    by: Literal["delegate", "buyer", "organiser"]
+    before: BookingItems
+    difference: int = Field(description="the new price less the old, cents: positive was "
+                            "paid, negative is what the booking no longer costs")
+    refund_due: int = Field(description="cents given back under the refund policy")
+    refunds: list[RefundOfOrder] = Field(description="who refunds refund_due: payments "
+                                         "refunds each amount on its order, once")
+    paid_with: str | None = Field(None, description="the order that paid the difference")
+
+
 PaymentMethod = Literal["card", "invoice"]
 
 
@@ -378,6 +409,7 @@ EVENT_TYPES = {
         EventType("registration", "registration_cancelled", 4, RegistrationCancelledData),
         EventType("registration", "registration_expired", 3, RegistrationData),
         EventType("registration", "delegate_substituted", 1, DelegateSubstitutedData),
+        EventType("registration", "booking_changed", 1, BookingChangedData),
         EventType("registration", "delegate_erased", 1, DelegateErasedData),
         EventType("registration", "links_requested", 1, LinksRequestedData),
         EventType("registration", "waiting_list_joined", 1, WaitingListJoinedData),

@@ -137,9 +137,25 @@ def refund_owed(uow: UnitOfWork, stripe: Stripe, order_id: str, amount: int,
     if amount <= 0 or left <= 0:
         uow.commit()
         return
-    data = event.data
-    about = (f"Cancellation of {data.delegate.given_name} {data.delegate.family_name} "
-             f"({data.reference})" if event.type == "registration_cancelled"
-             else f"Cancellation of order {data.reference}")
-    refund(uow, stripe, order_id, min(amount, left), f"{about}: {data.reason}", prefix, now,
+    refund(uow, stripe, order_id, min(amount, left), _about(event), prefix, now,
            idempotency_key=f"refund-for-event-{event.id}")
+
+
+def _about(event: Event) -> str:
+    """Why an event's refund is made, as its credit note says."""
+    data = event.data
+    if event.type == "order_cancelled":
+        return f"Cancellation of order {data.reference}: {data.reason}"
+    who = f"{data.delegate.given_name} {data.delegate.family_name} ({data.reference})"
+    if event.type == "booking_changed":
+        return f"Change to the booking of {who}"
+    return f"Cancellation of {who}: {data.reason}"
+
+
+def refund_for_change(uow: UnitOfWork, stripe: Stripe, event: Event, prefix: str,
+                      now: datetime) -> None:
+    """A booking changed to cost less: each payment the change names gives its part back,
+    once (the refund policy's share, as registration decided)."""
+    for part in event.data.refunds:
+        refund_owed(uow, stripe, part.order_id, part.amount, event, prefix, now)
+    uow.commit()

@@ -92,6 +92,12 @@ class PaymentsService(HttpService, MoneyDesk):
             refunds.refund_for_cancellation(self.db, self.stripe, event, self.receipt_prefix,
                                             utcnow())
 
+    @event_handler("registration", "booking_changed")
+    def on_booking_changed(self, event):
+        if self.db.first_delivery(event):
+            refunds.refund_for_change(self.db, self.stripe, event, self.receipt_prefix,
+                                      utcnow())
+
     @event_handler("registration", "delegate_erased")
     def on_delegate_erased(self, event):
         privacy.erase_delegate(self.db, event)

@@ -76,6 +76,9 @@ class Conference(Item):
         10, ge=0, le=7 * 24 * 60, description="how long before an unpaid card order's hold "
         "ends its buyer is reminded once (0: never)")
     name_changes_until: date
+    changes_until: date | None = Field(
+        None, description="the last day a delegate may change their booking online (add or "
+        "drop add-ons, swap a workshop, change ticket type); absent: name_changes_until")
     refund_policy: tuple[RefundStep, ...] = ()
     organiser: Organiser
 
@@ -89,6 +92,10 @@ class Conference(Item):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def last_change_day(self) -> date:
+        return self.changes_until or self.name_changes_until
 
 
 class TicketType(Item):

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from services.registration import domain
+from services.registration import booking_changes, domain
 from services.registration.catalog import Catalog
 from services.registration.domain import Status
 from services.registration.models import Catalogs, Order, Registration
@@ -108,12 +108,35 @@ def cancel_registration(uow: UnitOfWork, catalogs: Catalogs, registration_id: st
     else:
         catalog = catalogs.current(uow.session)
         refund = refund_for(catalog, refundable(registration), now, refund_all)
+        on_booking = _end_changes(uow, catalog, [registration], {registration.id: refund},
+                                  now, reason)
         move(uow, [registration], "cancel", now)
         registration.amount_refunded += refund
         announce(uow, catalog, "registration_cancelled", [registration], reason=reason,
-                 refund_due=refund)
+                 refund_due=on_booking[registration.id])
     uow.commit()
     return registration
+
+
+def _end_changes(uow: UnitOfWork, catalog: Catalog, delegates: list[Registration],
+                 refunds: dict[str, int], now: datetime, reason: str) -> dict[str, int]:
+    """Cancelled delegates take their changes with them: one waiting for payment is
+    dropped with its order; money a change was paid with apart is given back first by
+    the order that took it (``refunds``: each delegate's refund). What each delegate's
+    own booking still refunds."""
+    on_booking = {}
+    for registration in delegates:
+        waiting = booking_changes.pending_change(uow, registration.id)
+        if waiting is not None:
+            cancel_all(uow, catalog, waiting.order, now, reason, None, refund=0)
+        on_booking[registration.id] = 0
+        for order, amount in booking_changes.refund_sources(uow, registration,
+                                                            refunds[registration.id]):
+            if order.id == registration.order_id:
+                on_booking[registration.id] = amount
+            else:
+                cancel_all(uow, catalog, order, now, reason, None, refund=amount)
+    return on_booking
 
 
 def cancel_order(uow: UnitOfWork, catalogs: Catalogs, order_id: str, now: datetime, *,
@@ -122,6 +145,10 @@ def cancel_order(uow: UnitOfWork, catalogs: Catalogs, order_id: str, now: dateti
     order = find(uow, Order, order_id, lock=True)
     if order.status == Status.CANCELLED:
         raise Conflict("This order is already cancelled.", "status", code="already_cancelled")
+    if order.change is not None and order.change.status == booking_changes.APPLIED:
+        raise Conflict("The change this order paid for has taken effect: change the booking "
+                       "again, or cancel the delegate, instead.", "status",
+                       code="change_applied")
     cancel_all(uow, catalogs.current(uow.session), order, now, reason, refund_all)
     uow.commit()
     return order
@@ -136,13 +163,17 @@ def cancel_all(uow: UnitOfWork, catalog: Catalog, order: Order, now: datetime, r
         refund = refund_for(catalog, sum(map(refundable, delegates)), now, refund_all)
     shares = dict(zip((r.id for r in delegates), domain.share_of_refund(
         refund, [refundable(r) for r in delegates]), strict=True))
+    on_booking = _end_changes(uow, catalog, delegates, shares, now, reason)
+    if order.change is not None:
+        booking_changes.drop(uow, order.change, booking_changes.CANCELLED, now)
     move(uow, delegates, "cancel", now)
     move_order(order, Status.CANCELLED, now)
     for registration in delegates:
         registration.amount_refunded += shares[registration.id]
     announce(uow, catalog, "registration_cancelled", delegates, reason=reason,
              refund_due=lambda r: shares[r.id], with_order=True)
-    announce_order(uow, catalog, "order_cancelled", order, reason=reason, refund_due=refund)
+    announce_order(uow, catalog, "order_cancelled", order, reason=reason,
+                   refund_due=sum(on_booking.values()) if delegates else refund)
 
 
 def expire_holds(uow: UnitOfWork, catalogs: Catalogs, now: datetime, batch: int = 200) -> int:
@@ -158,6 +189,8 @@ def expire_holds(uow: UnitOfWork, catalogs: Catalogs, now: datetime, batch: int 
         catalog = catalogs.current(uow.session)
     for order in due:
         delegates = live(order)
+        if order.change is not None:
+            booking_changes.drop(uow, order.change, booking_changes.EXPIRED, now)
         move(uow, delegates, "expire", now)
         move_order(order, Status.EXPIRED, now)
         announce(uow, catalog, "registration_expired", delegates)

@@ -98,7 +98,13 @@ def quote(catalog: Catalog, order: Order, today: date, by_organiser: bool = Fals
     elif ticket.requires_code and not by_organiser:
         raise Refused("discount_code", "code_required",
                       f"A code is needed for the ticket type {ticket.name!r}.")
+    return priced(catalog, order, member, discount, today)
 
+
+def priced(catalog: Catalog, order: Order, member: bool, discount: DiscountCode | None,
+           today: date) -> Quote:
+    """The quote of an order whose codes are settled: member price or not, a discount."""
+    ticket = catalog.ticket_type(order.ticket_type)
     early_bird = ticket.early_bird is not None and today <= ticket.early_bird.until
     prices = ticket.early_bird if early_bird else ticket.prices
     ticket_price = prices.member if member else prices.non_member

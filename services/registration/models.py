@@ -116,6 +116,9 @@ class Order(Base):
 
     registrations: Mapped[list["Registration"]] = relationship(
         back_populates="order", lazy="selectin", order_by="Registration.position")
+    change: Mapped["BookingChange | None"] = relationship(
+        back_populates="order", uselist=False, lazy="select",
+        doc="an order that pays for a change to a delegate's booking: the change")
 
 
 class Registration(Base):
@@ -167,6 +170,9 @@ class Registration(Base):
         cascade="all, delete-orphan", lazy="selectin", order_by="RegistrationAddOn.position"
     )
 
+    changes: Mapped[list["BookingChange"]] = relationship(
+        back_populates="registration", lazy="select", order_by="BookingChange.created_at")
+
     @property
     def add_ons(self) -> list[str]:
         return [row.add_on for row in self.add_on_rows]
@@ -191,6 +197,39 @@ class RegistrationAddOn(Base):
     )
     add_on: Mapped[str] = mapped_column(String(48), primary_key=True, index=True)
     position: Mapped[int]
+
+
+class BookingChange(Base):
+    """A change to a confirmed delegate's booking: the items before and after, each as
+    ``{ticket_type, add_ons, price_lines, amount_due, vat_amount}``. One that costs more
+    is paid for by an order of its own and holds the places it takes until then; the
+    rest take effect at once."""
+
+    __tablename__ = "booking_changes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), index=True)
+    order_id: Mapped[str | None] = mapped_column(
+        ForeignKey("orders.id"), unique=True, doc="the order that pays the difference")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    by: Mapped[str] = mapped_column(String(10))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    request_digest: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict] = mapped_column(JSON)
+    after: Mapped[dict] = mapped_column(JSON)
+    lines: Mapped[list] = mapped_column(JSON, doc="what the difference is made of")
+    difference: Mapped[int]
+    refund_due: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), doc="when it took effect, or was dropped")
+
+    registration: Mapped[Registration] = relationship(back_populates="changes", lazy="joined")
+    order: Mapped[Order | None] = relationship(back_populates="change", lazy="select")
+
+    @property
+    def order_reference(self) -> str | None:
+        return self.order.reference if self.order else None
 
 
 class Catalogs:
@@ -236,6 +275,8 @@ def take_places(session: Session, places: Counter) -> str | None:
     One statement: its subquery locks the rows in key order, so two orders wanting
     overlapping limits queue on the first one they share and never deadlock.
     """
+    if not places:
+        return None
     keys = list(places)
     limits = Limit.__table__.c
     # A Core statement on the session's connection: the ORM's bulk-update bookkeeping
@@ -253,6 +294,8 @@ def take_places(session: Session, places: Counter) -> str | None:
 def release_places(session: Session, places: Counter) -> None:
     """Give back ``places[key]`` places of each limit; its rows locked in key order, as
     ``take_places`` locks them, so that a release and a booking never deadlock."""
+    if not places:
+        return
     limits = Limit.__table__.c
     session.flush()
     session.connection().execute(

@@ -149,12 +149,28 @@ def registration_data(registration: Registration, catalog: Catalog) -> Registrat
 
 
 def order_lines(order: Order) -> list[OrderLine]:
-    """Each delegate's price lines; named after the delegate when there are several."""
+    """Each delegate's price lines, named after the delegate when there are several; an
+    order that pays for a change: what the change adds and drops, named after its
+    delegate."""
+    if order.change is not None:
+        r = order.change.registration
+        name = full_name(r.given_name, r.family_name, r.name_order)
+        return [OrderLine(registration_id=r.id, amount=line["amount"],
+                          description=f"Change for {name}: {line['description']}")
+                for line in order.change.lines]
     places = holders(order)
     return [OrderLine(registration_id=r.id, amount=line["amount"], description=(
                 f"{full_name(r.given_name, r.family_name, r.name_order)}: {line['description']}"
                 if len(places) > 1 else line["description"]))
             for r in places for line in r.price_lines]
+
+
+def paid_for(order: Order) -> list[tuple[Registration, int]]:
+    """The delegates an order pays for, each with their share: its places, or the delegate
+    whose change it pays for (the difference)."""
+    if order.change is not None:
+        return [(order.change.registration, order.change.difference)]
+    return [(r, r.amount_due) for r in holders(order)]
 
 
 def order_data(order: Order, catalog: Catalog) -> OrderData:
@@ -171,7 +187,7 @@ def order_data(order: Order, catalog: Catalog) -> OrderData:
             registration_id=r.id, reference=r.reference,
             name=full_name(r.given_name, r.family_name, r.name_order), email=r.email,
             ticket_type_name=catalog.ticket_type(r.ticket_type).name, status=r.status,
-            amount_due=r.amount_due) for r in holders(order)],
+            amount_due=share) for r, share in paid_for(order)],
         hold_expires_at=order.hold_expires_at, conference=conference_facts(catalog),
         **(invoice_terms(order, catalog) if order.payment_method == "invoice" else
            card_terms(order, catalog)))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 
+from services.registration import booking_changes
 from services.registration.changes import cancel_all
 from services.registration.domain import Status
 from services.registration.models import Catalogs, Order, Registration
@@ -70,7 +71,8 @@ def confirm_payment(uow: UnitOfWork, catalogs: Catalogs, event: Event, now: date
         delegates = live(order)
         for registration in delegates:
             registration.amount_paid = registration.amount_due
-        if move(uow, delegates, "confirm", now):
+        if move(uow, delegates, "confirm", now) and (
+                order.change is None or booking_changes.paid(uow, catalog, order.change, now)):
             move_order(order, Status.CONFIRMED, now)
             announce_order(uow, catalog, "order_confirmed", order)
             announce(uow, catalog, "registration_confirmed", delegates)

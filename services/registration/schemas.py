@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.registration.domain import Status
-from services.registration.orders import holders, order_lines
+from services.registration.orders import order_lines, paid_for
 from shared.typesetting import unprintable
 
 # Kosovo's code is user-assigned in ISO 3166 but used across Europe.
@@ -338,6 +338,8 @@ class OrderView(BookingState):
     delegates: list[OrderDelegateView]
     lines: list[OrderLineView]
     invoice: InvoicePayment | None = Field(None, description="for an order paid by invoice")
+    change_id: str | None = Field(None, description="an order that pays for a change to a "
+                                  "delegate's booking: the change (its delegate is listed)")
 
     @classmethod
     def of(cls, order, catalog=None) -> "OrderView":
@@ -353,14 +355,15 @@ class OrderView(BookingState):
         return cls.model_validate({
             "invoice": invoice,
             **{name: getattr(order, name) for name in OrderView.model_fields
-               if name not in ("buyer", "delegates", "lines", "invoice")},
+               if name not in ("buyer", "delegates", "lines", "invoice", "change_id")},
             "buyer": BuyerView(
                 name=order.buyer_name, email=order.buyer_email,
                 organisation=order.buyer_organisation, country=order.buyer_country,
                 billing_address=order.billing_address, vat_number=order.billing_vat_number,
                 purchase_order=order.purchase_order),
+            "change_id": order.change.id if order.change else None,
             "delegates": [OrderDelegateView.model_validate(r, from_attributes=True)
-                          .model_dump() for r in holders(order)],
+                          .model_dump() for r, _ in paid_for(order)],
             "lines": [line.model_dump() for line in order_lines(order)]})
 
 

@@ -19,7 +19,16 @@ from services.registration import (
     substitution,
 )
 from services.registration.abuse import AbuseLimits, Client
+from services.registration.booking_change_api import BookingChangeApi
 from services.registration.domain import Status
+from services.registration.headers import (
+    BUYER_ERRORS,
+    BUYER_TOKEN,
+    DELEGATE_ERRORS,
+    DELEGATE_TOKEN,
+    ORDER_TOKEN_HEADER,
+    TOKEN_HEADER,
+)
 from services.registration.models import Base, CatalogCache, Order, Registration
 from services.registration.orders import find, payable
 from services.registration.organiser import OrganiserApi
@@ -52,7 +61,6 @@ from shared.db import Database, utcnow
 from shared.errors import Forbidden, NotFound
 from shared.http import (
     IDEMPOTENCY_HEADER,
-    Header,
     HttpService,
     client_address,
     http,
@@ -63,16 +71,6 @@ from shared.http import (
 from shared.rpc import ask
 
 HOLD_SWEEP_SECONDS = 2
-TOKEN_HEADER = "X-Registration-Token"
-ORDER_TOKEN_HEADER = "X-Order-Token"
-DELEGATE_TOKEN = Header(TOKEN_HEADER, "The delegate's private token (in the 201 that booked "
-                                      "them and in their private link)")
-BUYER_TOKEN = Header(ORDER_TOKEN_HEADER, "The buyer's private token (in the order's 201 and "
-                                         "in the buyer's private link)")
-DELEGATE_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
-                   404: ("No such registration", None)}
-BUYER_ERRORS = {401: ("No token", None), 403: ("Wrong token", None),
-                404: ("No such order", None)}
 TOO_MANY = {429: ("Too many bookings from this address or email, or too many unpaid: "
                   "try again after Retry-After seconds", None)}
 PAYMENT_ANSWERS = {200: ("How to pay", PaymentView),
@@ -80,7 +78,7 @@ PAYMENT_ANSWERS = {200: ("How to pay", PaymentView),
                    409: ("Nothing to pay", None)}
 
 
-class RegistrationService(HttpService, OrganiserApi, Pages, WaitingListApi):
+class RegistrationService(HttpService, OrganiserApi, Pages, WaitingListApi, BookingChangeApi):
     """Delegates and buyers book and manage their booking; organisers follow the sale."""
 
     name = "registration"

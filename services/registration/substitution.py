@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime
 
 from services.registration.booking import DELEGATE_COLUMNS, new_reference
+from services.registration.booking_changes import pending_change
 from services.registration.domain import Status
 from services.registration.models import Catalogs, Registration, RegistrationAddOn
 from services.registration.orders import (
@@ -41,6 +42,9 @@ def substitute(uow: UnitOfWork, catalogs: Catalogs, registration_id: str,
     if replaced.status not in SUBSTITUTABLE:
         raise Conflict(f"This registration is {replaced.status}: nobody holds its place.",
                        "status", code="not_substitutable")
+    if pending_change(uow, replaced.id) is not None:
+        raise Conflict("A change of this booking is waiting for its payment: pay for it or "
+                       "cancel it first.", "status", code="change_pending")
     if replaced.checked_in_at is not None:
         raise Conflict("This delegate has already checked in.", "status",
                        code="already_checked_in")

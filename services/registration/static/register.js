@@ -4,7 +4,7 @@
 // payments has prepared it, paying the order by card, or, when the catalog offers it and
 // the buyer chooses it, paying by invoice: the order's page then shows how to transfer.
 // A sold-out item offers its waiting list, and a place offered from it is booked here
-// (waiting-list.js).
+// (waiting-list.js). The link in a "hold expired" email opens the form filled in again.
 "use strict";
 
 const MAX_DELEGATES = 50;
@@ -150,16 +150,22 @@ function numberDelegates() {
   $("add-delegate").disabled = all.length >= MAX_DELEGATES;
 }
 
-function addDelegate() {
-  const first = sections()[0];
+// Another delegate's section, at the end of the form.
+function appendDelegate() {
   const section = delegateSection();
   for (const control of section.querySelectorAll("[autocomplete]")) {
     control.setAttribute("autocomplete", "off");  // the browser's autofill is about oneself
   }
-  const from = (name) => field(first, name).value
-    || (buyerIsDelegate() ? "" : $(`buyer-${name}`).value);
   $("delegates").append(section);
   renderChoices(section);
+  return section;
+}
+
+function addDelegate() {
+  const first = sections()[0];
+  const from = (name) => field(first, name).value
+    || (buyerIsDelegate() ? "" : $(`buyer-${name}`).value);
+  const section = appendDelegate();
   field(section, "organisation").value = from("organisation");
   field(section, "country").value = from("country");
   numberDelegates();
@@ -177,6 +183,62 @@ function removeDelegate(section) {
   showEstimate();
   $("delegates-status").textContent = t("register.delegateRemoved", { number });
   $("add-delegate").focus();
+}
+
+// ---- Booking again after a hold expired ------------------------------------------------
+// The email's link (/?rebook=<order id>#token=<the buyer's token>) names the order and,
+// after '#', which no server sees, the token: the page asks for the order as its buyer
+// sees it and fills in the buyer and each delegate, with the tickets and add-ons still to
+// be had. Codes are not kept: they are typed again.
+
+const REBOOK_FIELDS = ["given_name", "family_name", "name_order", "pronouns", "organisation",
+  "country", "email"];
+
+// The expired order the page was opened to book again: {order} or {problem}; or null.
+async function expiredOrder() {
+  const id = new URLSearchParams(location.search).get("rebook");
+  if (!id) { return null; }
+  const token = takeToken(id);
+  if (!token) { return { problem: t("common.noToken") }; }
+  const answer = await api("GET", `/api/orders/${encodeURIComponent(id)}`,
+    { headers: orderHeaders(token) });
+  return answer.ok ? { order: answer.data } : { problem: loadProblem(answer) };
+}
+
+function checkIfOffered(id) {
+  const input = $(id);
+  if (input && !input.disabled) { input.checked = true; }
+}
+
+function fillDelegate(section, delegate) {
+  for (const name of REBOOK_FIELDS) {
+    if (delegate[name]) { field(section, name).value = delegate[name]; }
+  }
+  checkIfOffered(`${section.dataset.uid}-ticket_type-${delegate.ticket_type}`);
+  fitAddOnsToTicket(section);
+  for (const code of delegate.add_ons) {
+    checkIfOffered(`${section.dataset.uid}-add_ons-${code}`);
+  }
+}
+
+// The form as the order was booked: delegate 1 in the first section, a section for each
+// other delegate, the booking contact (unless delegate 1 was it), billing and payment.
+function fillFromOrder(order) {
+  const [first, ...others] = order.delegates;
+  fillDelegate(sections()[0], first);
+  for (const delegate of others) { fillDelegate(appendDelegate(), delegate); }
+  const { buyer } = order;
+  const apart = buyer.name !== fullName(first) || buyer.email !== first.email;
+  $("buyer-is-delegate").checked = !apart;
+  $("buyer-contact").hidden = !apart;
+  const contact = apart ? ["name", "email", "organisation", "country"] : [];
+  for (const name of [...contact, ...BUYER_OPTIONAL]) {
+    if (buyer[name]) { $(`buyer-${name}`).value = buyer[name]; }
+  }
+  if (order.payment_method === "invoice" && !$("pay-by").hidden) {
+    $("payment_method-invoice").checked = true;
+    fitBillingToMethod();
+  }
 }
 
 // ---- Estimates ------------------------------------------------------------------------
@@ -480,6 +542,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   translatePage();
   setUpWaitingList();
   await openPlace();
+  const rebooking = await expiredOrder();
   try {
     await loadCatalog();
   } catch (error) {
@@ -494,11 +557,13 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("delegates").append(first);
   renderChoices(first);
   fillFromOffer(first);
+  if (rebooking && rebooking.order) { fillFromOrder(rebooking.order); }
   numberDelegates();
   showEstimate();
   $("loading").hidden = true;
   const form = $("register-form");
   form.hidden = false;
+  if (rebooking && rebooking.problem) { showErrors(form, [{ message: rebooking.problem }]); }
   form.addEventListener("change", (event) => {
     const section = event.target.closest(".delegate");
     if (section && event.target.type === "radio") { fitAddOnsToTicket(section); }
