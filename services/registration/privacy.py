@@ -51,15 +51,22 @@ def export(uow: UnitOfWork, registration_id: str) -> dict:
             "order": _as_dict(order, BUYER_FIELDS) if only_theirs(order) else
             {"reference": order.reference, "status": order.status,
              "booked_by": order.buyer_organisation},
+            "changes": [{"status": change.status, "created_at": change.created_at,
+                         "difference": change.difference, "refund_due": change.refund_due,
+                         **{side: {key: getattr(change, side)[key]
+                                   for key in ("ticket_type", "add_ons")}
+                            for side in ("before", "after")}}
+                        for change in registration.changes],
             "waiting_lists": waiting_list.export(uow, registration.email)}
     return {"service": "registration", "data": data,
             "kept": KEPT if registration.erased_at else []}
 
 
 def erase(uow: UnitOfWork, registration_id: str, now: datetime) -> Registration:
-    """Anonymise the delegate (and the buyer of an order only theirs), take their email off
-    every waiting list, drop the published events that carried them, and announce it; a
-    second time changes nothing."""
+    """Anonymise the delegate (and the buyer of an order only theirs, of it and of the
+    orders that paid for changes to it), take their email off every waiting list, drop the
+    published events that carried them, and announce it for each of those orders; a second
+    time changes nothing."""
     registration = find(uow, Registration, registration_id, lock=True)
     if registration.erased_at is not None:
         uow.commit()
@@ -73,14 +80,20 @@ def erase(uow: UnitOfWork, registration_id: str, now: datetime) -> Registration:
     registration.organisation, registration.email = ERASED_NAME, ERASED_EMAIL
     registration.search_text = ""
     registration.erased_at = now
+    # the orders that paid for changes to their booking have the same buyer
+    orders = [order, *(change.order for change in registration.changes if change.order)]
     if whole_order:
-        order.buyer_name, order.buyer_email = ERASED_NAME, ERASED_EMAIL
-        order.buyer_organisation = ERASED_NAME
-        order.billing_address = order.billing_vat_number = order.purchase_order = None
-        order.search_text = order.reference
-    forget_published_events(uow, [registration.id, *([order.id] if whole_order else [])])
-    uow.publish("delegate_erased", {"registration_id": registration.id, "order_id": order.id,
-                                    "whole_order": whole_order, "erased_at": now})
+        for each in orders:
+            each.buyer_name, each.buyer_email = ERASED_NAME, ERASED_EMAIL
+            each.buyer_organisation = ERASED_NAME
+            each.billing_address = each.billing_vat_number = each.purchase_order = None
+            each.search_text = each.reference
+    forget_published_events(uow, [registration.id,
+                                  *([each.id for each in orders] if whole_order else [])])
+    for each in orders:
+        uow.publish("delegate_erased", {"registration_id": registration.id,
+                                        "order_id": each.id, "whole_order": whole_order,
+                                        "erased_at": now})
     uow.commit()
     return registration
 

@@ -6,7 +6,7 @@ be refunded, and a difference whose payment fails leaving the booking as it was.
 import pytest
 
 from shared.auth import ticket_token
-from tests.conftest import wait_until
+from tests.conftest import ADMIN_TOKEN, wait_until
 from tests.registration.conftest import delegate
 
 SECRET = "test-secret-key"
@@ -206,3 +206,85 @@ def test_refusals_name_the_field_and_change_nothing(stack):
     unpaid = api.post("/api/registrations", json=delegate(email="later@example.org")).json()
     refused = change(stack, unpaid, add_ons=[])
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_changeable"
+
+
+@pytest.mark.catalog(conference={"hold_minutes": 0.1})
+def test_a_change_left_unpaid_lapses_with_its_hold_and_frees_its_place(stack, listen):
+    bus = listen("registration")
+    created = confirmed(stack, add_ons=[])
+    before = held(stack, GALA)
+    made = change(stack, created, add_ons=[GALA]).json()
+    bus.wait_for("order_expired", made["order_id"], timeout=30)
+    assert held(stack, GALA) == before
+    now = stack.status(created)
+    assert (now["status"], now["add_ons"]) == ("confirmed", [])
+    listed = stack.registration.get(f"/api/registrations/{created['id']}/changes",
+                                    headers=own(created)).json()["items"]
+    assert [(c["status"], c["order_token"]) for c in listed] == [("expired", None)]
+    # Nothing waits any more: the delegate may ask again.
+    assert change(stack, created, add_ons=[GALA]).status_code == 201
+
+
+def test_an_invoiced_booking_pays_its_change_on_a_supplementary_invoice(stack, listen):
+    money = listen("payments")
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    order = stack.registration.post("/api/orders", json={
+        "buyer": {"name": "Ingrid Solberg", "email": "invoices@vitensenteret.example",
+                  "organisation": "Vitensenteret Trondheim", "country": "NO",
+                  "billing_address": "Kongens gate 1, 7011 Trondheim"},
+        "payment_method": "invoice",
+        "delegates": [delegate(email="one@example.org", add_ons=[]),
+                      delegate(email="two@example.org", add_ons=[])]}).json()
+    [invoice] = money.wait_for("invoice_issued", order["id"])
+    stack.payments.post(f"/api/admin/orders/{order['id']}/transfers", headers=admin, json={
+        "amount": order["amount_due"], "received_on": "2027-02-03",
+        "reference": invoice["data"]["payment_reference"], "payer": "Vitensenteret"})
+    wait_until(lambda: stack.order(order)["status"] == "confirmed", 15)
+
+    first = order["delegates"][0]
+    made = stack.registration.post(
+        f"/api/orders/{order['id']}/delegates/{first['id']}/changes",
+        json={"add_ons": [GALA]}, headers={"X-Order-Token": order["token"]})
+    assert made.status_code == 201, made.text
+    made = made.json()
+    assert (made["status"], made["by"]) == ("pending_payment", "buyer")
+    [supplementary] = money.wait_for("invoice_issued", made["order_id"])
+    assert supplementary["data"]["amount"] == 9500
+    assert supplementary["data"]["payment_reference"].startswith("RF")
+    assert supplementary["data"]["number"] != invoice["data"]["number"]
+    listed = stack.registration.get(f"/api/orders/{order['id']}/changes",
+                                    headers={"X-Order-Token": order["token"]}).json()
+    assert [c["order_id"] for c in listed["items"]] == [made["order_id"]]
+
+    stack.payments.post(f"/api/admin/orders/{made['order_id']}/transfers", headers=admin, json={
+        "amount": 9500, "received_on": "2027-02-10",
+        "reference": supplementary["data"]["payment_reference"], "payer": "Vitensenteret"})
+    wait_until(lambda: stack.order(order)["delegates"][0]["add_ons"] == [GALA], 20,
+               message="the change paid by transfer")
+
+
+def test_cancelling_after_an_upgrade_refunds_each_payment_its_part(stack, listen):
+    money = listen("payments")
+    created = confirmed(stack, add_ons=[])
+    made = change(stack, created, add_ons=[GALA]).json()
+    assert pay_change(stack, made) == "succeeded"
+    wait_until(lambda: stack.status(created)["add_ons"] == [GALA], 20)
+
+    cancelled = stack.registration.post(f"/api/registrations/{created['id']}/cancel",
+                                        headers=own(created))
+    assert cancelled.status_code == 200, cancelled.text
+    [change_refund] = money.wait_for("payment_refunded", made["order_id"])
+    [booking_refund] = money.wait_for("payment_refunded", created["order_id"])
+    assert change_refund["data"]["amount"] == 9500
+    assert booking_refund["data"]["amount"] == created["amount_due"]
+    assert stack.status(created)["amount_refunded"] == created["amount_due"] + 9500
+
+
+def test_erasing_a_delegate_anonymises_the_orders_of_their_changes(stack):
+    api = stack.registration
+    created = confirmed(stack, add_ons=[])
+    made = change(stack, created, add_ons=[GALA]).json()
+    erased = api.post(f"/api/admin/registrations/{created['id']}/erase", headers=api.as_admin())
+    assert erased.status_code == 202, erased.text
+    seen = api.get(f"/api/admin/orders/{made['order_id']}", headers=api.as_admin()).json()
+    assert created["email"] not in str(seen) and "Żółć" not in str(seen)
