@@ -12,10 +12,17 @@ included, on the day) at any time.
 import uuid
 from datetime import datetime
 
+from sqlalchemy import update
+
 from services.registration.booking import DELEGATE_COLUMNS, new_reference
 from services.registration.booking_changes import pending_change
 from services.registration.domain import Status
-from services.registration.models import Catalogs, Registration, RegistrationAddOn
+from services.registration.models import (
+    BookingChange,
+    Catalogs,
+    Registration,
+    RegistrationAddOn,
+)
 from services.registration.orders import (
     announce,
     find,
@@ -68,6 +75,9 @@ def substitute(uow: UnitOfWork, catalogs: Catalogs, registration_id: str,
     replaced.amount_paid = replaced.amount_refunded = 0  # the colleague's share now
     order.search_text = order_search_text(order)
     uow.session.flush()
+    # what was paid apart for changes to the place is the colleague's too, to refund
+    uow.session.execute(update(BookingChange).where(
+        BookingChange.registration_id == replaced.id).values(registration_id=colleague_in.id))
     announce(uow, catalog, "registration_cancelled", [replaced], reason="substituted",
              refund_due=0, replaced_by=colleague_in.id)
     announce(uow, catalog, "registration_created", [colleague_in])
