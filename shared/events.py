@@ -191,6 +191,8 @@ class OrderData(Contract):
         "invoice, or an unpaid card order before its hold ends)")
     bank_account: BankAccount | None = Field(None, description="an invoice order's payee")
     conference: ConferenceFacts
+    change_of: str | None = Field(None, description="an order that pays for a change to a "
+                                  "delegate's confirmed booking: that registration")
 
 
 class OrderCancelledData(OrderData):
@@ -398,11 +400,11 @@ class EventType:
 EVENT_TYPES = {
     event.name: event
     for event in [
-        EventType("registration", "order_placed", 2, OrderData),
-        EventType("registration", "order_confirmed", 2, OrderData),
-        EventType("registration", "order_updated", 1, OrderData),
-        EventType("registration", "order_cancelled", 2, OrderCancelledData),
-        EventType("registration", "order_expired", 2, OrderData),
+        EventType("registration", "order_placed", 3, OrderData),
+        EventType("registration", "order_confirmed", 3, OrderData),
+        EventType("registration", "order_updated", 2, OrderData),
+        EventType("registration", "order_cancelled", 3, OrderCancelledData),
+        EventType("registration", "order_expired", 3, OrderData),
         EventType("registration", "registration_created", 3, RegistrationData),
         EventType("registration", "registration_confirmed", 3, RegistrationData),
         EventType("registration", "registration_updated", 3, RegistrationData),

@@ -5,13 +5,15 @@ from datetime import datetime, timedelta
 from shared.events import Event
 
 REGISTRATION_EVENTS = ("registration_created", "registration_confirmed", "registration_updated",
-                       "registration_cancelled", "registration_expired")
+                       "registration_cancelled", "registration_expired", "booking_changed")
 ORDER_EVENTS = ("order_placed", "order_confirmed", "order_updated", "order_cancelled",
                 "order_expired")
 DOCUMENT_EVENTS = ("invoice_issued", "credit_note_issued", "transfer_recorded")
 
 # What a delegate hears about their own place; every other kind goes to the order's buyer.
-DELEGATE_KINDS = ("e_ticket", "badge_changed", "cancelled")
+DELEGATE_KINDS = ("e_ticket", "badge_changed", "cancelled", "booking_changed")
+# What carries the delegate's e-ticket: its QR code and their private link.
+TICKET_KINDS = ("e_ticket", "booking_changed")
 # What someone on a waiting list hears: they may have no booking, only an address.
 WAITING_LIST_KINDS = ("waiting_list_joined", "waiting_list_offer")
 
@@ -51,8 +53,11 @@ def message_kind(event: Event, name_before: tuple[str, str] | None = None,
         case "registration_confirmed":
             return "e_ticket"
         case "registration_updated":
+            # Only the name is the badge's news: a change of items is booking_changed's.
             name = (data.delegate.given_name, data.delegate.family_name)
             return "badge_changed" if name_before is not None and name != name_before else None
+        case "booking_changed":
+            return "booking_changed"
         case "registration_cancelled":
             # A delegate who is the buyer hears of a whole order's end (or a full refund)
             # in the buyer's message; a delegate someone else paid for must still learn
@@ -126,6 +131,43 @@ def must_wait(kind: str, paid_for: bool, preceding: str | None, waited: timedelt
     paid for, for at most ``OVERTAKE_AFTER``."""
     return kind in PRECEDED_BY and paid_for and preceding == "queued" \
         and waited < OVERTAKE_AFTER
+
+
+# A message that says the news of others of its order too, so that the buyer gets one
+# email: a cancellation with money to give back carries its refund and the refund's credit
+# note; a refund of its own (a delegate cancelled from a group), its credit note. It waits
+# for them, with a bound: whatever has not come by then is sent on its own, as it is when
+# the carrier failed.
+GATHER_WITHIN = timedelta(minutes=2)
+CARRIED_KINDS = ("refunded", "credit_note")
+
+
+def gathers(kind: str, data: dict) -> tuple[str, ...]:
+    """The kinds of message a message of ``kind`` carries; ``data`` is its event's."""
+    if kind == "order_cancelled" and data.get("refund_due", 0) > 0:
+        return CARRIED_KINDS
+    if kind == "refunded":
+        return ("credit_note",)
+    return ()
+
+
+def carries(kind: str, data: dict, other_kind: str, other: dict) -> bool:
+    """Whether a message of ``kind`` (its event's ``data``) carries one of ``other_kind``
+    (``other``): a cancellation, a refund of at most what it gives back and the credit note
+    of the refund (or of the cancelled invoice); a refund, the credit note of as much."""
+    if other_kind not in gathers(kind, data):
+        return False
+    if other_kind == "refunded":
+        return other["amount"] <= data["refund_due"]
+    if kind == "order_cancelled":
+        return other["reason"] in ("refund", "cancelled")
+    return other["reason"] == "refund" and other["amount"] == data["amount"]
+
+
+def must_gather(wanted: tuple[str, ...], found: set[str], waited: timedelta) -> bool:
+    """Whether a message waits for more of what it carries: some kind it ``wanted`` has not
+    been ``found``, and it has waited less than ``GATHER_WITHIN``."""
+    return bool(set(wanted) - found) and waited < GATHER_WITHIN
 
 
 def retry_delay(attempts: int, base: float) -> float:

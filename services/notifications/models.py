@@ -49,7 +49,9 @@ class Message(Base):
     Most events call for one message of a kind, whose occasion is ``""``; an order placed
     to be paid by invoice calls for a reminder at each of its times (the occasion is the
     time); an organiser's resend is a copy of a message (``resend_of``), its occasion
-    numbering the copies of that message."""
+    numbering the copies of that message. One whose news another email of its order said
+    too (a cancellation's refund, say) is not sent on its own: it is ``combined``, and
+    ``carried_by`` names that message."""
 
     __tablename__ = "messages"
     __table_args__ = (
@@ -83,8 +85,12 @@ class Message(Base):
         String(255), doc="the Idempotency-Key of the resend that made this copy")
     resent_by: Mapped[str | None] = mapped_column(
         String(20), doc="the organiser role that asked for this copy")
+    carried_by: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", name="fk_messages_carried_by"), index=True,
+        doc="the message whose email said this one's news too (its status: combined)")
 
-    original: Mapped["Message | None"] = relationship(remote_side=[id])
+    original: Mapped["Message | None"] = relationship(remote_side=[id],
+                                                      foreign_keys=[resend_of])
 
 
 def next_due(session: Session, now: datetime) -> Message | None:

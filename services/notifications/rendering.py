@@ -11,15 +11,20 @@ from shared.money import format_money
 
 KINDS = ("order_received", "payment_reminder", "payment_confirmed", "payment_failed",
          "hold_expired", "order_cancelled", "refunded", "invoice", "invoice_reminder",
-         "transfer_received", "credit_note", "e_ticket", "badge_changed", "cancelled", "links",
-         "waiting_list_joined", "waiting_list_offer")
+         "transfer_received", "credit_note", "e_ticket", "badge_changed", "cancelled",
+         "booking_changed", "links", "waiting_list_joined", "waiting_list_offer")
 
 SUBJECTS = {
-    "order_received": "Order {{ order.reference }} received: payment due",
+    "order_received": "{{ 'Change to your booking' if order.get('change_of') else 'Order' }}"
+                      " {{ order.reference }} received: payment due",
     "payment_confirmed": "Payment received: order {{ order.reference }} confirmed",
     "payment_failed": "Payment for order {{ order.reference }} did not go through",
-    "hold_expired": "Order {{ order.reference }} expired: the places are released",
-    "order_cancelled": "Order {{ order.reference }} cancelled",
+    "hold_expired": "{{ 'Change ' ~ order.reference ~ ' not paid: your booking stays as it"
+                    " was' if order.get('change_of') else 'Order ' ~ order.reference ~"
+                    " ' expired: the places are released' }}",
+    "order_cancelled": "Order {{ order.reference }} cancelled{{ ': refund of '"
+                       " ~ carried.refunded.amount | money(carried.refunded.currency)"
+                       " if 'refunded' in carried else '' }}",
     "refunded": "Refund of {{ event.amount | money(event.currency) }}"
                 " for order {{ order.reference }}",
     "invoice": "{{ 'Corrected invoice' if event.reason == 'billing_corrected' else 'Invoice' }}"
@@ -37,6 +42,8 @@ SUBJECTS = {
     "cancelled": "{{ 'Your place was passed to a colleague: registration' if event.reason =="
                  " 'substituted' else 'Registration' }} {{ registration.reference }}"
                  "{{ '' if event.reason == 'substituted' else ' cancelled' }}",
+    "booking_changed": "Your booking {{ registration.reference }} for the {{ conference.name }}"
+                       " has been changed: your updated e-ticket",
     "links": "Your links for the {{ conference.name }}",
     "waiting_list_joined": "You are on the waiting list: {{ item.name }}",
     "waiting_list_offer": "A place is held for you until {{ expires }}: {{ item.name }}",

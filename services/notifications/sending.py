@@ -4,6 +4,7 @@ and what happens when it cannot go now."""
 import io
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -73,13 +74,16 @@ def delegate_context(registration: dict, settings: Settings) -> dict:
 def buyer_context(order: dict, settings: Settings) -> dict:
     order_id = order["order_id"]
     token = order_token(settings.secret_key, order_id)
+    base = settings.public_base_url
     return {
         "conference": order["conference"],
         "addressee": order["buyer"]["name"],
         "reference": order["reference"],
         "buyer": order["buyer"],
         "order": {**order, "id": order_id},
-        "order_url": f"{settings.public_base_url}/orders/{order_id}#token={token}",
+        "order_url": f"{base}/orders/{order_id}#token={token}",
+        # Booking again, the form filled in from the order: its id is all the server sees.
+        "rebook_url": f"{base}/?rebook={order_id}#token={token}",
     }
 
 
@@ -137,11 +141,12 @@ def payment_terms(order: dict, invoice: dict | None, received: int) -> dict:
 
 def context(message: Message, order: dict | None, settings: Settings,
             invoice: dict | None = None, received: int = 0,
-            documents: tuple[dict, ...] = ()) -> dict:
+            documents: tuple[dict, ...] = (), carried: dict | None = None) -> dict:
     """What a template sees. A delegate's message shows its registration event; a buyer's
     shows its order event, or for another event (or a reminder) the latest of the order,
     ``order``, with its latest ``invoice`` and the money ``received`` by transfer;
-    ``documents`` are those attached (kind, number, filename)."""
+    ``documents`` are those attached (kind, number, filename); ``carried`` the event data
+    of the messages whose news it says too, by kind."""
     data = message.event_data
     if message.kind == "links":
         facts = links_context(data, settings)
@@ -153,8 +158,8 @@ def context(message: Message, order: dict | None, settings: Settings,
         own = "buyer" in data and message.kind not in LATEST_ORDER_KINDS
         facts = buyer_context(data if own else order, settings)
         facts["payment"] = payment_terms(facts["order"], invoice, received)
-    return {**facts, "event": data, "register_url": f"{settings.public_base_url}/",
-            "ticket_qr_cid": TICKET_QR_CID, "invoice": invoice, "documents": list(documents)}
+    return {**facts, "event": data, "ticket_qr_cid": TICKET_QR_CID, "invoice": invoice,
+            "documents": list(documents), "carried": carried or {}}
 
 
 def ticket_qr(message: Message, settings: Settings) -> Attachment:
@@ -165,21 +170,23 @@ def ticket_qr(message: Message, settings: Settings) -> Attachment:
 
 
 def compose_message(message: Message, order: Order | None, documents: Documents,
-                    settings: Settings):
-    """The email of ``message``, its documents fetched; raises TemporaryFailure when one
-    cannot be had now."""
+                    settings: Settings, carried: Sequence[Message] = ()):
+    """The email of ``message``, saying the news of the ``carried`` messages too, its
+    documents and theirs fetched; raises TemporaryFailure when one cannot be had now."""
     invoice = order and order.invoice
     if message.kind in CARRY_THE_INVOICE and invoice is None:
         raise TemporaryFailure("the order's invoice is not known here yet")
     enclosed: list[Enclosed] = enclosures(
         message.kind, message.order_id, message.event_data, documents,
         invoice and invoice["number"])
+    for other in carried:
+        enclosed += enclosures(other.kind, message.order_id, other.event_data, documents)
     attachments = [e.attachment() for e in enclosed]
-    if message.kind == "e_ticket":
+    if message.kind in domain.TICKET_KINDS:
         attachments.append(ticket_qr(message, settings))
     rendered = render(message.kind, context(
         message, order and order.snapshot, settings, invoice, order.received if order else 0,
-        tuple(e.view() for e in enclosed)))
+        tuple(e.view() for e in enclosed), {other.kind: other.event_data for other in carried}))
     return compose(settings.from_address, message.to_address, message.message_id,
                    rendered.subject, rendered.text, rendered.html, tuple(attachments))
 
@@ -201,14 +208,52 @@ def waits_behind(uow: UnitOfWork, message: Message, order: Order | None,
     return domain.must_wait(message.kind, paid_for, preceding, now - message.created_at)
 
 
+def to_carry(uow: UnitOfWork, message: Message) -> list[Message]:
+    """The messages of its order whose news ``message`` says too: those it gathers that are
+    still waiting to go (the oldest of each kind); for an organiser's copy, those its
+    original said."""
+    if message.resend_of is not None:
+        return list(uow.session.scalars(select(Message).where(
+            Message.carried_by == message.resend_of).order_by(Message.id)))
+    found: dict[str, Message] = {}
+    if domain.gathers(message.kind, message.event_data):
+        for other in waiting_of_order(uow, message):
+            if domain.carries(message.kind, message.event_data, other.kind, other.event_data):
+                found.setdefault(other.kind, other)
+    return list(found.values())
+
+
+def waiting_of_order(uow: UnitOfWork, message: Message) -> list[Message]:
+    """The other messages of its order still waiting to go (not organisers' copies)."""
+    return list(uow.session.scalars(select(Message).where(
+        Message.order_id == message.order_id, Message.id != message.id,
+        Message.status == "queued", Message.resend_of.is_(None)).order_by(Message.id)))
+
+
+def waits_to_gather(uow: UnitOfWork, message: Message, carried: Sequence[Message],
+                    now: datetime) -> bool:
+    """Whether ``message`` waits: for the message of its order that is to say its news, or
+    for more of what it is to say (for a while)."""
+    if message.resend_of is not None or message.order_id is None:
+        return False
+    if message.kind in domain.CARRIED_KINDS and any(
+            domain.carries(other.kind, other.event_data, message.kind, message.event_data)
+            for other in waiting_of_order(uow, message)):
+        return True
+    return domain.must_gather(domain.gathers(message.kind, message.event_data),
+                              {other.kind for other in carried}, now - message.created_at)
+
+
 def send_due(uow: UnitOfWork, mailer: Mailer, documents: Documents, settings: Settings,
              now: datetime, batch: int = 50) -> int:
     """Send the messages that are due, one transaction each; returns how many were tried.
 
     A temporary failure is tried again later, with growing delays; a permanent one is
     recorded and not tried again; one that has lost its point is skipped; one that must
-    not overtake another (an e-ticket, its order's payment confirmation) waits for it. A
-    sent message is marked in the same transaction that publishes ``email_sent``."""
+    not overtake another (an e-ticket, its order's payment confirmation) waits for it; one
+    that says the news of others (a cancellation, its refund and credit note) waits for
+    them a while, and they are combined into it. A sent message is marked in the same
+    transaction that publishes ``email_sent``."""
     tried = 0
     while tried < batch and (message := next_due(uow.session, now)) is not None:
         tried += 1
@@ -221,13 +266,15 @@ def send_due(uow: UnitOfWork, mailer: Mailer, documents: Documents, settings: Se
             metrics.EMAILS.labels(message.kind, "skipped").inc()
             uow.commit()
             continue
-        if waits_behind(uow, message, order, now):
+        carried = to_carry(uow, message)
+        if waits_behind(uow, message, order, now) or waits_to_gather(uow, message, carried,
+                                                                     now):
             message.next_attempt_at = now + FOLLOW_POLL
             uow.commit()
             continue
         message.attempts += 1
         try:
-            mailer.send(compose_message(message, order, documents, settings))
+            mailer.send(compose_message(message, order, documents, settings, carried))
         except PermanentFailure as failure:
             message.status, message.last_error = "failed", str(failure)
             metrics.EMAILS.labels(message.kind, "failed").inc()
@@ -242,7 +289,8 @@ def send_due(uow: UnitOfWork, mailer: Mailer, documents: Documents, settings: Se
             log.warning("message %s (%s) not sent yet: %s", message.id, message.kind,
                         type(failure).__name__)
         else:
-            record_sent(uow, message.id, now)
+            record_sent(uow, message.id, now,
+                        () if message.resend_of else tuple(other.id for other in carried))
             continue
         uow.commit()
     return tried
@@ -251,20 +299,30 @@ def send_due(uow: UnitOfWork, mailer: Mailer, documents: Documents, settings: Se
 SENT_RECORD_TRIES = 60  # a second apart: a database restarting is waited out
 
 
-def record_sent(uow: UnitOfWork, message_id: int, now: datetime) -> None:
-    """Mark a message the SMTP server took as sent, and announce it. The email is gone:
-    if the database is away just then, the record is tried again for a while, rather than
-    the message left queued to be sent a second time."""
+def record_sent(uow: UnitOfWork, message_id: int, now: datetime,
+                carried: tuple[int, ...] = ()) -> None:
+    """Mark a message the SMTP server took as sent, and announce it; the ``carried``
+    messages, whose news it said, as combined into it. The email is gone: if the database
+    is away just then, the record is tried again for a while, rather than the message left
+    queued to be sent a second time."""
     for attempt in range(1, SENT_RECORD_TRIES + 1):
         try:
             message = uow.session.get(Message, message_id, with_for_update=True)
+            combined = []
             if message.status != "sent":  # else an earlier try did commit
                 message.status, message.sent_at, message.last_error = "sent", now, None
                 uow.publish("email_sent", {"registration_id": message.registration_id,
                                            "order_id": message.order_id, "kind": message.kind,
                                            "message_id": message.message_id})
+                for other_id in carried:
+                    other = uow.session.get(Message, other_id, with_for_update=True,
+                                            populate_existing=True)
+                    if combine(other, message, now):
+                        combined.append(other.kind)
             uow.commit()
             metrics.EMAILS.labels(message.kind, "sent").inc()
+            for kind in combined:
+                metrics.EMAILS.labels(kind, "combined").inc()
             return
         except DBAPIError as exc:
             if attempt == SENT_RECORD_TRIES:
@@ -273,3 +331,12 @@ def record_sent(uow: UnitOfWork, message_id: int, now: datetime) -> None:
                         message_id, type(exc.orig).__name__)
             uow.discard()
             time.sleep(1)
+
+
+def combine(other: Message, carrier: Message, now: datetime) -> bool:
+    """Record that ``other``'s news went out in ``carrier``'s email, so it is not sent on
+    its own; False if it no longer waits to go (erased meanwhile, say)."""
+    if other.status != "queued":
+        return False
+    other.status, other.sent_at, other.carried_by = "combined", now, carrier.id
+    return True

@@ -74,6 +74,7 @@ class NotificationsService(HttpService):
     @event_handler("registration", "registration_updated")
     @event_handler("registration", "registration_cancelled")
     @event_handler("registration", "registration_expired")
+    @event_handler("registration", "booking_changed")
     @event_handler("payments", "payment_succeeded")
     @event_handler("payments", "payment_failed")
     @event_handler("payments", "payment_refunded")

@@ -189,6 +189,7 @@ def order_data(order: Order, catalog: Catalog) -> OrderData:
             ticket_type_name=catalog.ticket_type(r.ticket_type).name, status=r.status,
             amount_due=share) for r, share in paid_for(order)],
         hold_expires_at=order.hold_expires_at, conference=conference_facts(catalog),
+        change_of=order.change.registration_id if order.change else None,
         **(invoice_terms(order, catalog) if order.payment_method == "invoice" else
            card_terms(order, catalog)))
 

@@ -1,6 +1,12 @@
 """Event data as registration and payments send it, for tests that need no broker."""
 
-from shared.events import DocumentData, OrderData, RegistrationData, TransferData
+from shared.events import (
+    BookingChangedData,
+    DocumentData,
+    OrderData,
+    RegistrationData,
+    TransferData,
+)
 
 REGISTRATION_ID = "6f1c2a5e-0000-4000-8000-000000000001"
 OTHER_REGISTRATION_ID = "6f1c2a5e-0000-4000-8000-000000000002"
@@ -35,6 +41,25 @@ def registration(given_name: str = "Łukasz", family_name: str = "Żółć", *,
     }
     RegistrationData.model_validate(data)  # the samples keep to the contract
     return data | changes
+
+
+DAY_TICKET = "Day pass (Friday 11 June)"
+# What booking_changed adds to a registration: a day pass made a full ticket with the gala
+# dinner, the difference paid apart.
+CHANGE = {
+    "change_id": "c4a1e2d3-0000-4000-8000-000000000007", "by": "delegate",
+    "before": {"ticket_type": "day-friday", "ticket_type_name": DAY_TICKET, "add_ons": [],
+               "add_on_names": []},
+    "add_on_names": ["Gala dinner"], "difference": 25000, "refund_due": 0, "refunds": [],
+    "paid_with": "0a7d4e1b-0000-4000-8000-00000000000c",
+}
+
+
+def booking_changed(**changes) -> dict:
+    """A booking_changed's data (the registration as it is now, and ``CHANGE``)."""
+    data = registration(**CHANGE | changes)
+    BookingChangedData.model_validate(data)
+    return data
 
 
 def order_delegate(name: str, email: str, registration_id: str, reference: str) -> dict:

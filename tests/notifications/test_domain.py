@@ -5,8 +5,11 @@ from datetime import timedelta
 import pytest
 
 from services.notifications.domain import (
+    carries,
+    gathers,
     is_permanent,
     message_kind,
+    must_gather,
     must_wait,
     outdated,
     reminders,
@@ -38,6 +41,9 @@ def order_of_one(**changes) -> dict:
     ("registration_created", samples.registration(status="pending_payment"), None),
     ("registration_confirmed", samples.registration(), "e_ticket"),
     ("registration_expired", samples.registration(status="expired"), None),
+    ("booking_changed", samples.booking_changed(), "booking_changed"),
+    ("booking_changed", samples.booking_changed(by="organiser", difference=-5000,
+                                                refund_due=0), "booking_changed"),
     # Paying by invoice: the invoice email says what "payment due" says, and more.
     ("order_placed", samples.invoice_order(), None),
     ("order_updated", samples.invoice_order(), None),  # billing corrected: no email
@@ -132,6 +138,14 @@ def test_a_badge_name_change_is_told_to_the_delegate(name_before, given_name, ki
     assert message_kind(event, name_before) == kind
 
 
+def test_a_booking_changed_s_registration_updated_is_no_badge_news():
+    """A change of ticket and add-ons is published with registration_updated too: the
+    booking_changed email tells it, not a "badge updated" one."""
+    changed = samples.registration(ticket_type="day-friday", ticket_type_name=samples.DAY_TICKET,
+                                   add_ons=[], add_on_names=[])
+    assert message_kind(new_event("registration_updated", changed), ("Łukasz", "Żółć")) is None
+
+
 def test_retries_grow_and_are_capped():
     assert [retry_delay(n, 5) for n in range(1, 7)] == [5, 15, 45, 135, 405, 600]
 
@@ -183,3 +197,50 @@ def test_a_copy_an_organiser_asked_for_is_sent_whatever_the_order_s_state(kind):
 def test_an_e_ticket_never_overtakes_its_orders_payment_confirmation(
         kind, paid_for, preceding, seconds, waits):
     assert must_wait(kind, paid_for, preceding, timedelta(seconds=seconds)) is waits
+
+
+CANCELLED = samples.order(status="cancelled") | {"reason": "buyer", "refund_due": 59000}
+REFUND = samples.refund(amount=59000, total_refunded=59000)
+NOTE = samples.credit_note(amount=59000)
+
+
+@pytest.mark.parametrize(("kind", "data", "wanted"), [
+    ("order_cancelled", CANCELLED, ("refunded", "credit_note")),
+    ("order_cancelled", CANCELLED | {"refund_due": 0}, ()),  # nothing to refund: alone
+    ("refunded", REFUND, ("credit_note",)),
+    ("credit_note", NOTE, ()),
+    ("cancelled", samples.registration(reason="delegate", refund_due=100), ()),
+])
+def test_a_cancellation_with_a_refund_gathers_the_refund_and_its_credit_note(kind, data,
+                                                                              wanted):
+    assert gathers(kind, data) == wanted
+
+
+@pytest.mark.parametrize(("kind", "data", "other_kind", "other", "carried"), [
+    ("order_cancelled", CANCELLED, "refunded", REFUND, True),
+    ("order_cancelled", CANCELLED, "refunded", REFUND | {"amount": 30000}, True),  # left
+    ("order_cancelled", CANCELLED, "refunded", REFUND | {"amount": 60000}, False),
+    ("order_cancelled", CANCELLED, "credit_note", NOTE, True),
+    ("order_cancelled", CANCELLED, "credit_note", NOTE | {"reason": "cancelled"}, True),
+    ("order_cancelled", CANCELLED, "credit_note", NOTE | {"reason": "billing_corrected"},
+     False),
+    ("order_cancelled", CANCELLED | {"refund_due": 0}, "credit_note", NOTE, False),
+    ("refunded", REFUND, "credit_note", NOTE, True),
+    ("refunded", REFUND, "credit_note", NOTE | {"amount": 100}, False),  # another refund's
+    ("refunded", REFUND, "credit_note", NOTE | {"reason": "expired"}, False),
+    ("credit_note", NOTE, "refunded", REFUND, False),
+])
+def test_what_a_message_carries(kind, data, other_kind, other, carried):
+    assert carries(kind, data, other_kind, other) is carried
+
+
+@pytest.mark.parametrize(("found", "seconds", "waits"), [
+    (set(), 1, True),
+    ({"refunded"}, 1, True),
+    ({"refunded", "credit_note"}, 1, False),
+    (set(), 121, False),  # late: the cancellation goes alone, the rest follows on its own
+    ({"refunded"}, 121, False),
+])
+def test_a_cancellation_waits_a_while_for_its_refund_and_credit_note(found, seconds, waits):
+    assert must_gather(("refunded", "credit_note"), found, timedelta(seconds=seconds)) is waits
+    assert must_gather((), set(), timedelta(seconds=1)) is False

@@ -188,20 +188,21 @@ def test_changing_the_badge_name_and_cancelling_with_a_refund(stack, notificatio
     response = stack.registration.post(f"/api/registrations/{created['id']}/cancel",
                                        headers=headers)
     assert response.status_code == 200, response.text
-    messages = mail_sink.wait_for(7)  # with the credit note of the refund
-    cancelled, refunded = by_subject(messages, "cancelled"), by_subject(messages, "Refund of")
-    note = by_subject(messages, "Credit note")
+    # One email says the cancellation, the refund and the credit note, which it carries.
+    cancelled = by_subject(mail_sink.wait_for(5), "cancelled")
     amount = f"EUR {created['amount_due'] / 100:,.2f}"
-    assert amount in bodies(cancelled)[0] and amount in bodies(refunded)[0]
-    [credit_note] = note.iter_attachments()
-    assert amount in bodies(note)[0] and "credit" in pdf_text(
-        note, credit_note.get_filename()).lower()
+    assert cancelled["Subject"].endswith(f"cancelled: refund of {amount}")
+    assert f"We have refunded {amount}" in bodies(cancelled)[0]
+    [credit_note] = cancelled.iter_attachments()
+    assert credit_note.get_filename()[:-len(".pdf")] in bodies(cancelled)[0]
+    assert "credit" in pdf_text(cancelled, credit_note.get_filename()).lower()
     time.sleep(QUIET_SECONDS)  # the delegate's own cancellation must not add a message
     log = order_log(notifications, created["order_id"])
-    assert Counter(m["kind"] for m in log) == Counter([
-        "order_received", "payment_confirmed", "e_ticket", "badge_changed", "order_cancelled",
-        "refunded", "credit_note"])
-    assert len(mail_sink.messages()) == 7
+    assert Counter((m["kind"], m["status"]) for m in log) == Counter([
+        ("order_received", "sent"), ("payment_confirmed", "sent"), ("e_ticket", "sent"),
+        ("badge_changed", "sent"), ("order_cancelled", "sent"), ("refunded", "combined"),
+        ("credit_note", "combined")])
+    assert len(mail_sink.messages()) == 5
 
 
 def test_a_group_order_cancelled_by_its_buyer(stack, notifications, mail_sink):
@@ -213,26 +214,58 @@ def test_a_group_order_cancelled_by_its_buyer(stack, notifications, mail_sink):
     assert response.status_code == 200, response.text
     total = f"EUR {order['amount_due'] / 100:,.2f}"
 
-    def refunds() -> list:
-        return [m for m in mail_sink.messages() if "Refund of" in m["Subject"]]
-
-    # The whole order goes back in one refund, which leaves it fully refunded.
-    wait_until(lambda: any("Your order is cancelled." in bodies(m)[0] for m in refunds()),
-               timeout=20, message="the order refunded in full")
-    messages = mail_sink.wait_for(4 + 1 + 2 + 1 + 1)  # and the credit note
-    assert {m["To"] for m in refunds()} == {BUYER["email"]}
-    cancelled = by_subject(messages, f"Order {order['reference']} cancelled")
+    # The whole order goes back in one refund, with one credit note: the buyer gets one
+    # email that says all three and carries the credit note; each delegate, their own.
+    messages = mail_sink.wait_for(4 + 1 + 2, timeout=20)
+    [cancelled] = [m for m in messages if m["To"] == BUYER["email"]
+                   and "cancelled" in m["Subject"]]
     text, _ = bodies(cancelled)
-    assert cancelled["To"] == BUYER["email"] and "As you asked" in text
+    assert cancelled["Subject"] == f"Order {order['reference']} cancelled: refund of {total}"
+    assert "As you asked" in text
     assert "Αλέξανδρος Παπαδόπουλος" in text and "Łukasz Żółć" in text
-    assert f"A refund of {total} is on its way to your card" in text
+    assert f"We have refunded {total} for order {order['reference']} to the card" in text
+    [credit_note] = cancelled.iter_attachments()
+    assert credit_note.get_filename()[:-len(".pdf")] in text
+    note = pdf_text(cancelled, credit_note.get_filename())
+    assert "credit note" in note.lower() and order["reference"] in note
     for delegate in order["delegates"]:
         [place] = [m for m in messages if m["To"] == delegate["email"]
                    and "cancelled" in m["Subject"]]
         assert "The person who booked your place has cancelled" in bodies(place)[0]
     time.sleep(QUIET_SECONDS)
-    assert len(refunds()) == 1 and len(mail_sink.messages()) == 4 + 1 + 2 + 1 + 1
-    assert len([m for m in messages if "Credit note" in m["Subject"]]) == 1
+    assert len(mail_sink.messages()) == 4 + 1 + 2
+    to_buyer = [m["Subject"] for m in mail_sink.messages() if m["To"] == BUYER["email"]]
+    assert len(to_buyer) == 3  # the order received, paid, and then cancelled: that is all
+    assert not [m for m in mail_sink.messages()
+                if m["Subject"].startswith(("Refund of", "Credit note"))]
+    statuses = {m["kind"]: m["status"] for m in order_log(notifications, order["id"])
+                if m["registration_id"] is None}
+    assert statuses == {"order_received": "sent", "payment_confirmed": "sent",
+                        "order_cancelled": "sent", "refunded": "combined",
+                        "credit_note": "combined"}
+
+
+def test_a_delegate_cancelled_from_a_paid_group_is_one_refund_email_to_the_buyer(
+        stack, notifications, mail_sink):
+    order = place_order(stack.registration, [GREEK, {}])
+    stack.pay(stack.payment(order))
+    mail_sink.wait_for(4)
+    leaving = order["delegates"][0]
+    response = stack.registration.post(
+        f"/api/orders/{order['id']}/delegates/{leaving['id']}/cancel",
+        headers={"X-Order-Token": order["token"]})
+    assert response.status_code == 200, response.text
+
+    messages = mail_sink.wait_for(4 + 2, timeout=20)
+    [place] = [m for m in messages if m["To"] == leaving["email"] and "cancelled" in m["Subject"]]
+    assert "The person who booked your place has cancelled" in bodies(place)[0]
+    [refund] = [m for m in messages[4:] if m["To"] == BUYER["email"]]
+    assert refund["Subject"].startswith("Refund of")
+    [credit_note] = refund.iter_attachments()
+    assert credit_note.get_filename()[:-len(".pdf")] in bodies(refund)[0]
+    assert "credit note" in pdf_text(refund, credit_note.get_filename()).lower()
+    time.sleep(QUIET_SECONDS)
+    assert len(mail_sink.messages()) == 4 + 2
 
 
 @pytest.mark.catalog(conference={"hold_minutes": 0.02})

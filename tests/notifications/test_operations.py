@@ -11,7 +11,7 @@ from services.notifications.models import Message
 from shared.db import OutboxEvent
 from shared.events import new_event
 from tests.notifications import samples
-from tests.notifications.fakes import SETTINGS, FakeDocuments, Mailbox, attachments
+from tests.notifications.fakes import SETTINGS, FakeDocuments, Mailbox, attachments, text_of
 
 BUYER = "buyer@example.org"
 
@@ -153,3 +153,129 @@ def test_payment_due_is_sent_when_the_order_is_still_unpaid(uow):
     later = placed.occurred_at + timedelta(seconds=61)
     assert sending.send_due(uow, mailbox, None, SETTINGS, later) == 1
     assert len(mailbox.sent) == 1
+
+
+def test_a_changed_booking_is_told_to_its_delegate_alone_once(uow):
+    operations.record(uow, new_event("order_placed", samples.order(buyer_email=BUYER)))
+    operations.record(uow, new_event("registration_confirmed", samples.registration()))
+    changed = new_event("booking_changed", samples.booking_changed(by="buyer"))
+    # published with the change: the same name, so no "badge updated" email
+    operations.record(uow, new_event("registration_updated", samples.registration()))
+    operations.record(uow, changed)
+    operations.record(uow, changed)  # redelivered
+
+    assert messages(uow) == [
+        ("order_received", BUYER, None, samples.ORDER_ID),
+        ("e_ticket", "lukasz@example.org", samples.REGISTRATION_ID, samples.ORDER_ID),
+        ("booking_changed", "lukasz@example.org", samples.REGISTRATION_ID, samples.ORDER_ID)]
+
+
+def test_a_changed_booking_carries_the_e_ticket_s_qr_code(uow):
+    operations.record(uow, new_event("booking_changed", samples.booking_changed()))
+    mailbox = Mailbox()
+    sending.send_due(uow, mailbox, FakeDocuments(), SETTINGS, datetime.now(UTC))
+
+    [email] = mailbox.sent
+    [qr] = [part for part in email.walk() if part.get_content_type() == "image/png"]
+    assert qr["Content-ID"] == "<ticket-qr@ecsite>" and qr.get_content().startswith(b"\x89PNG")
+    assert email["To"] == "lukasz@example.org"
+
+
+REFUND_DUE = 59000
+
+
+def cancel_with_refund(uow, refund: bool = True, note: bool = True) -> None:
+    """A paid order cancelled by its buyer; payments' refund and credit note, if asked."""
+    operations.record(uow, new_event("order_placed", samples.order(buyer_email=BUYER,
+                                                                    status="confirmed")))
+    operations.record(uow, new_event("order_cancelled", samples.order(
+        buyer_email=BUYER, status="cancelled", reason="buyer", refund_due=REFUND_DUE)))
+    if note:
+        operations.record(uow, new_event("credit_note_issued", samples.credit_note(
+            amount=REFUND_DUE)))
+    if refund:
+        operations.record(uow, new_event("payment_refunded", samples.refund(
+            amount=REFUND_DUE, total_refunded=REFUND_DUE)))
+
+
+def states(uow) -> dict[str, tuple]:
+    by_id = {m.id: m.kind for m in uow.session.scalars(select(Message))}
+    return {m.kind: (m.status, by_id.get(m.carried_by))
+            for m in uow.session.scalars(select(Message).order_by(Message.id))}
+
+
+def test_a_cancellation_its_refund_and_its_credit_note_are_one_email(uow):
+    cancel_with_refund(uow)
+    mailbox, documents = Mailbox(), FakeDocuments(("credit_note", samples.CREDIT_NOTE_NUMBER))
+
+    sending.send_due(uow, mailbox, documents, SETTINGS, datetime.now(UTC))
+
+    [email] = mailbox.sent
+    assert email["To"] == BUYER and email["Subject"].endswith("cancelled: refund of EUR 590.00")
+    assert attachments(email) == {f"{samples.CREDIT_NOTE_NUMBER}.pdf":
+                                  f"%PDF-1.7 {samples.CREDIT_NOTE_NUMBER}".encode()}
+    assert "to the card you paid with" in text_of(email)
+    assert states(uow) == {"order_cancelled": ("sent", None),
+                           "credit_note": ("combined", "order_cancelled"),
+                           "refunded": ("combined", "order_cancelled")}
+    announced = [e.envelope["data"]["kind"] for e in uow.session.scalars(select(OutboxEvent))]
+    assert announced == ["order_cancelled"]
+
+
+def test_a_cancellation_waits_for_its_refund_a_while_then_goes_alone(uow):
+    cancel_with_refund(uow, refund=False, note=False)
+    mailbox, documents = Mailbox(), FakeDocuments(("credit_note", samples.CREDIT_NOTE_NUMBER))
+    cancelled = uow.session.scalars(select(Message)).one()
+    soon = cancelled.created_at + timedelta(seconds=30)
+
+    assert sending.send_due(uow, mailbox, documents, SETTINGS, soon) == 1
+    assert mailbox.sent == [] and cancelled.status == "queued"
+
+    later = cancelled.created_at + timedelta(minutes=2, seconds=1)
+    sending.send_due(uow, mailbox, documents, SETTINGS, later)
+    [alone] = mailbox.sent
+    assert "A refund of EUR 590.00 is on its way to your card" in text_of(alone)
+    assert attachments(alone) == {}
+
+    # The refund and its credit note come late: they follow as one email of their own.
+    operations.record(uow, new_event("credit_note_issued", samples.credit_note(
+        amount=REFUND_DUE)))
+    operations.record(uow, new_event("payment_refunded", samples.refund(
+        amount=REFUND_DUE, total_refunded=REFUND_DUE)))
+    sending.send_due(uow, mailbox, documents, SETTINGS, later + timedelta(minutes=3))
+    assert [m["Subject"].split(" for ")[0] for m in mailbox.sent] == [
+        f"Order {samples.order()['reference']} cancelled", "Refund of EUR 590.00"]
+    assert samples.CREDIT_NOTE_NUMBER in text_of(mailbox.sent[1])
+    assert f"{samples.CREDIT_NOTE_NUMBER}.pdf" in attachments(mailbox.sent[1])
+    assert states(uow)["credit_note"] == ("combined", "refunded")
+
+
+def test_a_cancellation_with_nothing_to_refund_goes_at_once(uow):
+    operations.record(uow, new_event("order_placed", samples.order(buyer_email=BUYER)))
+    operations.record(uow, new_event("order_cancelled", samples.order(
+        buyer_email=BUYER, status="cancelled", reason="buyer", refund_due=0)))
+    mailbox = Mailbox()
+
+    sending.send_due(uow, mailbox, FakeDocuments(), SETTINGS, datetime.now(UTC))
+    assert [m["Subject"] for m in mailbox.sent] == [
+        "Order ECS27-O-4F2K8P received: payment due", "Order ECS27-O-4F2K8P cancelled"]
+
+
+def test_a_delegate_s_refund_and_its_credit_note_are_one_email_to_the_buyer(uow):
+    operations.record(uow, new_event("order_placed", samples.order(buyer_email=BUYER,
+                                                                    status="confirmed")))
+    operations.record(uow, new_event("registration_cancelled", samples.registration(
+        registration_id=samples.OTHER_REGISTRATION_ID, email="zofia@example.org",
+        status="cancelled", reason="buyer", refund_due=REFUND_DUE)))
+    operations.record(uow, new_event("payment_refunded", samples.refund(amount=REFUND_DUE)))
+    operations.record(uow, new_event("credit_note_issued", samples.credit_note(
+        amount=REFUND_DUE)))
+    mailbox = Mailbox()
+
+    sending.send_due(uow, mailbox, FakeDocuments(("credit_note", samples.CREDIT_NOTE_NUMBER)),
+                     SETTINGS, datetime.now(UTC))
+
+    assert [(m["To"], m["Subject"].split(" for ")[0]) for m in mailbox.sent] == [
+        ("zofia@example.org", "Registration ECS27-7KQ3M9 cancelled"),
+        (BUYER, "Refund of EUR 590.00")]
+    assert f"{samples.CREDIT_NOTE_NUMBER}.pdf" in attachments(mailbox.sent[1])

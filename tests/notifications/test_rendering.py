@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from jinja2 import UndefinedError
 
-from services.notifications.domain import DELEGATE_KINDS, WAITING_LIST_KINDS
+from services.notifications.domain import DELEGATE_KINDS, TICKET_KINDS, WAITING_LIST_KINDS
 from services.notifications.models import Message
 from services.notifications.rendering import KINDS, format_dates, render
 from services.notifications.sending import Settings, context
@@ -21,7 +21,8 @@ MANAGE_URL = (f"https://tickets.ecsite.eu/manage/{samples.REGISTRATION_ID}"
               f"#token={registration_token('s3cret', samples.REGISTRATION_ID)}")
 ORDER_URL = (f"https://tickets.ecsite.eu/orders/{samples.ORDER_ID}"
              f"#token={order_token('s3cret', samples.ORDER_ID)}")
-REGISTER_URL = "https://tickets.ecsite.eu/"
+REBOOK_URL = (f"https://tickets.ecsite.eu/?rebook={samples.ORDER_ID}"
+              f"#token={order_token('s3cret', samples.ORDER_ID)}")
 ORGANISATION_HTML = "Science Centre &lt;AHHAA&gt; &amp; Co"
 
 # What each kind's event adds to its data.
@@ -42,6 +43,7 @@ EVENTS = {
     "e_ticket": {},
     "badge_changed": {},
     "cancelled": {"reason": "delegate", "refund_due": 8850, "status": "cancelled"},
+    "booking_changed": samples.CHANGE,
 }
 PAYMENT_KINDS = ("payment_confirmed", "payment_failed", "refunded")
 # The data of the payments event each kind about documents comes from.
@@ -55,7 +57,7 @@ FACTS = {
     "payment_confirmed": ["EUR 1,180.00", "PDF", "e-ticket", ORDER_URL],
     "payment_failed": ["EUR 1,180.00", "The card has insufficient funds.", "2027-03-01 14:30 UTC",
                        ORDER_URL],
-    "hold_expired": ["register again", "its places are released", REGISTER_URL],
+    "hold_expired": ["register again", "its places are released", "filled in", REBOOK_URL],
     "order_cancelled": ["As you asked", "Zofia Zielińska", "EUR 88.50",
                         "is on its way to your card"],
     "refunded": ["EUR 88.50", ORDER_URL],
@@ -73,6 +75,9 @@ FACTS = {
     "e_ticket": [samples.TICKET, "10–12 June 2027", "Tampere Hall", "photo ID", MANAGE_URL],
     "badge_changed": [MANAGE_URL],
     "cancelled": ["As you asked", "EUR 88.50", "is on its way to the card that paid"],
+    "booking_changed": ["As you asked", samples.DAY_TICKET, samples.TICKET, "Gala dinner",
+                        "EUR 250.00", "has been paid", "updated e-ticket", "photo ID",
+                        MANAGE_URL],
 }
 # Every kind about one booking; "links" is about all of an address's (test_the_links_email),
 # and the waiting list's are about no booking (test_waiting_list_emails.py).
@@ -83,10 +88,11 @@ REFERENCES = {kind: "ECS27-7KQ3M9" if kind in DELEGATE_KINDS else "ECS27-O-4F2K8
 
 def context_of(kind: str, given_name: str = "Łukasz", family_name: str = "Żółć",
                order: dict | None = None, invoice: dict | None = None, received: int = 0,
-               documents: tuple = (), **event) -> dict:
+               documents: tuple = (), carried: dict | None = None, **event) -> dict:
     """The context the service renders ``kind`` with: from a registration event for a
     delegate, an order event or a payments event (and the order known, with its
-    ``invoice`` and the money ``received`` by transfer) for the buyer."""
+    ``invoice`` and the money ``received`` by transfer) for the buyer; ``carried``, the
+    event data of the messages it says the news of too."""
     if kind in ("invoice", "invoice_reminder", "transfer_received", "credit_note"):
         order = order or samples.invoice_order(f"{given_name} {family_name}")
         invoice = invoice or samples.invoice()
@@ -102,7 +108,7 @@ def context_of(kind: str, given_name: str = "Łukasz", family_name: str = "Żó�
         data = order | changes
     return context(Message(kind=kind, event_data=data, order_id=samples.ORDER_ID,
                            registration_id=samples.REGISTRATION_ID), order, SETTINGS,
-                   invoice, received, documents)
+                   invoice, received, documents, carried)
 
 
 @pytest.mark.parametrize("kind", BOOKING_KINDS)
@@ -126,8 +132,9 @@ def test_every_kind_says_its_key_facts(kind, given, family):
 @pytest.mark.parametrize("kind", BOOKING_KINDS)
 def test_each_link_is_the_addressee_s_own(kind):
     rendered = render(kind, context_of(kind))
-    own = {"e_ticket": MANAGE_URL, "badge_changed": MANAGE_URL, "hold_expired": REGISTER_URL,
-           "cancelled": None, "order_cancelled": None}.get(kind, ORDER_URL)
+    own = {"e_ticket": MANAGE_URL, "badge_changed": MANAGE_URL, "booking_changed": MANAGE_URL,
+           "hold_expired": REBOOK_URL, "cancelled": None,
+           "order_cancelled": None}.get(kind, ORDER_URL)
 
     links = set(re.findall(r'https://[^\s"<]+', rendered.text + rendered.html))
     assert links == ({own} if own else set())
@@ -211,12 +218,54 @@ def test_badge_changed_shows_pronouns_only_when_given():
     assert "None" not in rendered.text + rendered.html
 
 
-def test_e_ticket_shows_the_qr_code():
-    rendered = render("e_ticket", context_of("e_ticket"))
+@pytest.mark.parametrize("kind", TICKET_KINDS)
+def test_the_e_ticket_shows_the_qr_code(kind):
+    rendered = render(kind, context_of(kind))
 
     assert '<img src="cid:ticket-qr@ecsite"' in rendered.html
     assert 'width="200" height="200"' in rendered.html
     assert "ticket-qr.png" in rendered.text
+
+
+def test_a_changed_booking_ends_with_the_e_ticket_as_the_e_ticket_email_gives_it():
+    ticket = render("e_ticket", context_of("e_ticket", ticket_type_name=samples.TICKET))
+    changed = render("booking_changed", context_of("booking_changed"))
+
+    for e_ticket, email in [(ticket.text, changed.text), (ticket.html, changed.html)]:
+        start = e_ticket.index("Name")
+        assert e_ticket[start:] == email[email.index("Name"):]
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"difference": -5000, "refund_due": 5000,
+      "refunds": [{"order_id": samples.ORDER_ID, "amount": 5000}]},
+     "will be refunded to the card or account that paid"),
+    ({"difference": -5000, "refund_due": 0}, "nothing is refunded for this change"),
+    ({"difference": 0}, "The price of your booking is the same."),
+])
+def test_a_changed_booking_says_what_was_paid_or_is_refunded(change, words):
+    rendered = render("booking_changed", context_of("booking_changed", **change))
+
+    assert words in rendered.text and words in rendered.html
+    assert "has been paid" not in rendered.text + rendered.html
+    assert ("EUR 50.00" in rendered.text) is (change.get("refund_due", 0) > 0)
+
+
+@pytest.mark.parametrize(("by", "words"), [
+    ("buyer", "The person who booked your place has changed your booking"),
+    ("organiser", "The conference team has changed your booking"),
+])
+def test_a_changed_booking_says_who_changed_it(by, words):
+    rendered = render("booking_changed", context_of("booking_changed", by=by))
+
+    assert words in rendered.text and words in rendered.html
+
+
+def test_a_booking_that_had_no_add_ons_says_so():
+    rendered = render("booking_changed", context_of("booking_changed"))
+
+    assert "Before:\n- Ticket: Day pass (Friday 11 June)\n- Add-ons: none" in rendered.text
+    assert "Now:\n- Ticket: Full conference (10-12 June)\n- Add-ons: Gala dinner" in rendered.text
 
 
 @pytest.mark.parametrize("kind", ["cancelled", "order_cancelled"])
@@ -263,6 +312,41 @@ def test_refunded_in_full_says_the_order_is_cancelled():
     assert "Your order is cancelled." in full.text
     assert "Your order is cancelled." in full.html
     assert "EUR 1,180.00" in full.subject
+
+
+REFUND_MADE = {"method": "card", "amount": 8850, "currency": "EUR"}
+CREDIT_NOTE = samples.credit_note(amount=8850)
+
+
+def test_a_cancellation_that_carries_its_refund_and_credit_note_says_all_three():
+    rendered = render("order_cancelled", context_of("order_cancelled", documents=(
+        {"kind": "credit_note", "number": samples.CREDIT_NOTE_NUMBER, "filename": "x.pdf"},),
+        carried={"refunded": REFUND_MADE, "credit_note": CREDIT_NOTE}))
+
+    assert rendered.subject == "Order ECS27-O-4F2K8P cancelled: refund of EUR 88.50"
+    for part in (rendered.text, rendered.html):
+        assert "As you asked, we have cancelled" in part
+        assert "refunded" in part and "EUR 88.50" in part and "to the card you paid with" in part
+        assert samples.CREDIT_NOTE_NUMBER in part and f"invoice {samples.INVOICE_NUMBER}" in part
+        assert "attached to this email as a PDF" in part
+        assert "is on its way" not in part  # it is said once, as it was made
+
+
+def test_a_cancellation_refunded_by_transfer_says_so():
+    rendered = render("order_cancelled", context_of("order_cancelled", carried={
+        "refunded": {**REFUND_MADE, "method": "transfer"}}))
+
+    assert "by bank transfer, to the account your payment came from" in rendered.text
+    assert "credit note" not in rendered.text.lower()
+
+
+def test_a_refund_that_carries_its_credit_note_says_both():
+    rendered = render("refunded", context_of("refunded", carried={"credit_note": CREDIT_NOTE}))
+
+    assert rendered.subject.startswith("Refund of EUR 88.50")
+    for part in (rendered.text, rendered.html):
+        assert "to the card you paid with" in part and samples.CREDIT_NOTE_NUMBER in part
+        assert "attached to this email as a PDF" in part
 
 
 def test_refunded_after_an_earlier_refund_states_the_total():
@@ -314,3 +398,19 @@ def test_output_is_nfc_even_from_decomposed_input():
 def test_format_dates(starts_on, ends_on, expected):
     assert format_dates(starts_on, ends_on) == expected
 
+
+
+def test_an_order_that_pays_for_a_change_speaks_of_the_change():
+    change = samples.order(change_of=samples.REGISTRATION_ID, delegates=[
+        samples.order_delegate("Łukasz Żółć", "lukasz@example.org", samples.REGISTRATION_ID,
+                               "ECS27-7KQ3M9")])
+
+    received = render("order_received", context_of("order_received", order=change))
+    lapsed = render("hold_expired", context_of("hold_expired", order=change))
+
+    assert received.subject.startswith("Change to your booking")
+    assert "takes effect once the difference is paid" in received.text
+    assert f"Pay for the change: {ORDER_URL}" in received.text and ORDER_URL in received.html
+    assert "stays exactly as it was" in lapsed.text and "stays exactly as it was" in lapsed.html
+    assert "register again" not in lapsed.text.lower() + lapsed.html.lower()
+    assert "\n\n\n" not in received.text + lapsed.text

@@ -117,3 +117,25 @@ def test_the_database_holds_one_copy_per_key(uow, sent):
         resend_of=sent.id, idempotency_key="click-1"))
     with pytest.raises(IntegrityError):
         uow.session.flush()
+
+
+def test_a_copy_of_a_cancellation_says_the_refund_and_credit_note_it_said(uow):
+    operations.record(uow, new_event("order_placed", samples.order(buyer_email=BUYER,
+                                                                    status="confirmed")))
+    operations.record(uow, new_event("order_cancelled", samples.order(
+        buyer_email=BUYER, status="cancelled", reason="buyer", refund_due=59000)))
+    operations.record(uow, new_event("payment_refunded", samples.refund(amount=59000)))
+    operations.record(uow, new_event("credit_note_issued", samples.credit_note()))
+    documents = FakeDocuments(("credit_note", samples.CREDIT_NOTE_NUMBER))
+    sending.send_due(uow, Mailbox(), documents, SETTINGS, datetime.now(UTC))
+    cancelled = uow.session.scalars(select(Message).where(
+        Message.kind == "order_cancelled")).one()
+
+    resending.resend(uow, cancelled.message_id, None, "finance", NOW)
+    mailbox = Mailbox()
+    assert sending.send_due(uow, mailbox, documents, SETTINGS, NOW) == 1
+    [email] = mailbox.sent
+    assert email["Subject"].endswith("cancelled: refund of EUR 590.00")
+    assert set(attachments(email)) == {f"{samples.CREDIT_NOTE_NUMBER}.pdf"}
+    assert [m.status for m in uow.session.scalars(select(Message).where(
+        Message.kind.in_(["refunded", "credit_note"])))] == ["combined", "combined"]
