@@ -6,7 +6,8 @@ entrypoint that also
 
 - tells which organiser sends a bearer token (``request.organiser``: an environment
   token or a named one, ``shared.organisers``), checks their role when ``roles`` is
-  given (401/403), and writes each organiser's request to the audit log;
+  given (401/403), and writes each organiser's request to the audit log (with the ids in
+  its route, and any registration ids the handler adds to ``request.audit_ids``);
 - parses and validates the JSON body or the query string with a pydantic
   model and passes it as ``body`` / ``query`` (422 naming the field);
 - turns a dict, list or pydantic model (optionally ``(status, value)``) into
@@ -322,10 +323,12 @@ class HttpEntrypoint(HttpRequestHandler):
 
     def handle_request(self, request):
         request.organiser = None
+        request.audit_ids = []  # registrations acted on that the route does not name
         response = super().handle_request(request)
         if request.organiser is not None:
             self.organisers().record(request.organiser, f"{self.method} {self.url}",
-                                   dict(request.path_values or {}), response.status_code)
+                                   dict(request.path_values or {}), response.status_code,
+                                   request.audit_ids)
         return response
 
     def get_entrypoint_parameters(self, request):

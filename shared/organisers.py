@@ -18,6 +18,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 ROLES = (ADMIN, FINANCE, DESK)
 DEFAULT_CACHE_SECONDS = 30
+TARGET_LENGTH = 300  # an audit entry's target, in characters
 
 
 class OrganiserToken(MessagingBase):
@@ -53,7 +55,8 @@ class AuditEntry(MessagingBase):
     actor: Mapped[str] = mapped_column(String(80), index=True)
     role: Mapped[str] = mapped_column(String(10))
     action: Mapped[str] = mapped_column(String(160), doc="method and route")
-    target: Mapped[str] = mapped_column(String(300), doc="the route's ids, name=value")
+    target: Mapped[str] = mapped_column(String(TARGET_LENGTH), doc="the route's ids and the "
+                                        "registrations acted on, name=value")
     status: Mapped[int] = mapped_column(Integer, doc="the HTTP status answered")
 
 
@@ -170,20 +173,38 @@ class Organisers:
         self._known[digest] = (organiser, time.monotonic() + self.cache_seconds)
         return organiser
 
-    def record(self, organiser: Organiser, action: str, target: dict, status: int) -> None:
-        """Write one entry; a log that cannot be written is reported, and the answer
-        already given stands."""
+    def record(self, organiser: Organiser, action: str, target: dict, status: int,
+               registration_ids: Sequence[str] = ()) -> None:
+        """Write one entry (more if the registrations acted on need them to be named); a
+        log that cannot be written is reported, and the answer already given stands."""
         if self.sessions is None:
             return
+        now = utcnow()
         try:
             with self.sessions() as session:
-                session.add(AuditEntry(
-                    at=utcnow(), actor=organiser.name, role=organiser.role, action=action[:160],
-                    target=" ".join(f"{k}={v}" for k, v in sorted(target.items()))[:300],
-                    status=status))
+                session.add_all(AuditEntry(
+                    at=now, actor=organiser.name, role=organiser.role, action=action[:160],
+                    target=text, status=status) for text in targets(target, registration_ids))
                 session.commit()
         except Exception:  # noqa: BLE001 - the database may be away; the answer stands
             log.exception("could not write the audit log entry for %s", action)
+
+
+def targets(route_ids: dict, registration_ids: Sequence[str]) -> list[str]:
+    """What an entry names: the route's ids, then the registrations a handler acted on
+    (``registration_ids=a,b``), spread over as many entries as the column needs."""
+    route = " ".join(f"{k}={v}" for k, v in sorted(route_ids.items()))
+
+    def naming(ids: list[str]) -> str:
+        return " ".join(filter(None, [route, "registration_ids=" + ",".join(ids)]))
+
+    found, ids = [], []
+    for registration_id in dict.fromkeys(registration_ids):
+        if ids and len(naming([*ids, registration_id])) > TARGET_LENGTH:
+            found.append(naming(ids))
+            ids = []
+        ids.append(registration_id)
+    return [text[:TARGET_LENGTH] for text in [*found, naming(ids) if ids else route]]
 
 
 class AuditQuery(BaseModel):

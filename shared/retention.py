@@ -6,7 +6,8 @@
   redelivery, which comes within minutes, not weeks (ids only).
 Each run is written to the audit log (actor ``retention``) with what it deleted, so that
 an organiser can see that it ran. Services add their own rules (registration: needs after
-the conference, closed orders) and record them the same way.
+the conference, closed orders; payments: Stripe's webhook events after
+``RETENTION_STRIPE_EVENTS_DAYS``, 30) and record them the same way.
 """
 
 from __future__ import annotations

@@ -153,8 +153,9 @@ def record_browser_print(uow: UnitOfWork, registration_id: str, badge_version: i
 
 def print_many(uow: UnitOfWork, render: Render, secret_key: str, now: datetime, *,
                registration_ids: list[str] | None, ticket_type: str | None,
-               not_printed: bool, order: str, layout: str) -> bytes:
-    """One PDF of the active badges chosen (by id or filter), in the order asked."""
+               not_printed: bool, order: str, layout: str) -> tuple[bytes, list[str]]:
+    """One PDF of the active badges chosen (by id or filter), in the order asked; and
+    whose badges it holds."""
     query = select(Badge).where(Badge.status == "active").with_for_update()
     if registration_ids is not None:
         query = query.where(Badge.registration_id.in_(registration_ids))
@@ -169,4 +170,4 @@ def print_many(uow: UnitOfWork, render: Render, secret_key: str, now: datetime, 
     for badge in badges:
         counted(badge, now)
     uow.commit()
-    return pdf
+    return pdf, [badge.registration_id for badge in badges]

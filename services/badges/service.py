@@ -122,7 +122,7 @@ class BadgesService(HttpService):
           summary="Many badges in one PDF: A4 sheets of four with cut marks, or A6 pages "
                   "(each counted as printed)", responses=PDF)
     def print_badges(self, request, body):
-        pdf = operations.print_many(
+        pdf, request.audit_ids = operations.print_many(
             self.db, render_off_hub, self.config["SECRET_KEY"], utcnow(),
             registration_ids=body.registration_ids, ticket_type=body.ticket_type,
             not_printed=body.not_printed, order=body.order, layout=body.layout)
@@ -135,6 +135,7 @@ class BadgesService(HttpService):
           responses={200: ("Checked in, or already", CheckInResult)})
     def check_in(self, request, body):
         registration_id = desk.registration_of(body.token, self.config["SECRET_KEY"])
+        request.audit_ids.append(registration_id)
         return desk.check_in(self.db, registration_id, utcnow())
 
     @http("POST", "/api/badges/<string:registration_id>/checkin", roles=STAFF,
@@ -168,8 +169,10 @@ class BadgesService(HttpService):
                   "is checked in twice; the first scan's time is kept)",
           responses={200: ("Each one's outcome", BatchResult)})
     def check_in_batch(self, request, body):
-        return {"results": desk.check_in_all(
-            self.db, [(c.registration_id, c.scanned_at) for c in body.checkins], utcnow())}
+        results = desk.check_in_all(
+            self.db, [(c.registration_id, c.scanned_at) for c in body.checkins], utcnow())
+        request.audit_ids = [r["registration_id"] for r in results if r["code"] != "not_found"]
+        return {"results": results}
 
     @http("GET", "/desk", summary="The registration desk page (it asks for the desk token)",
           responses={200: ("The page", "text/html")})

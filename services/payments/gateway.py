@@ -111,9 +111,11 @@ class Stripe:
             options={"idempotency_key": idempotency_key})
         return refund.id, refund.amount
 
-    def webhook_event(self, payload: bytes, signature: str | None):
-        """The event Stripe signed; raises ValueError or SignatureVerificationError."""
-        return stripe.Webhook.construct_event(payload, signature, self.webhook_secret)
+    def verify_webhook(self, payload: bytes, signature: str | None) -> None:
+        """Raises SignatureVerificationError (or ValueError) unless Stripe signed payload
+        in the last five minutes (an older signature is a replay)."""
+        stripe.WebhookSignature.verify_header(payload.decode(), signature, self.webhook_secret,
+                                              stripe.Webhook.DEFAULT_TOLERANCE)
 
 
 class StripeGateway(DependencyProvider):

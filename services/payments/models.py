@@ -161,7 +161,8 @@ class StripeEvent(Base):
     type: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     problem: Mapped[str | None] = mapped_column(
-        Text, doc="why an organiser should look at it (an amount not asked for)")
+        Text, doc="why an organiser should look at it (an amount not asked for, an unexpected "
+                  "shape)")
 
 
 DOCUMENT_KINDS = {"invoice": "I", "credit_note": "C"}  # and the letter in their numbers

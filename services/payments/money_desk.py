@@ -86,7 +86,7 @@ class MoneyDesk:
 
     @http("GET", "/api/admin/stripe-events/flagged", roles=MONEY,
           summary="Stripe's events that payments settled but an organiser should look at "
-                  "(an amount not asked for), newest first",
+                  "(an amount not asked for, an unexpected shape), newest first",
           responses={200: ("Flagged events", FlaggedEvents)})
     def flagged_events(self, request):
         return FlaggedEvents(items=[FlaggedEvent.model_validate(e, from_attributes=True)

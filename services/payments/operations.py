@@ -7,11 +7,13 @@ delays. Nobody waits for it: the buyer's page asks registration,
 which keeps what the event said.
 """
 
+import hashlib
+import json
 import logging
 from datetime import datetime, timedelta
 
 import stripe as stripe_sdk
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from services.payments import domain, invoicing, refunds
 from services.payments.domain import OPEN, PaymentStatus
@@ -24,8 +26,9 @@ from services.payments.models import (
     next_receipt_sequence,
 )
 from services.payments.receipts import Receipt, ReceiptLine
+from shared import retention
 from shared.db import UnitOfWork
-from shared.errors import BadRequest, Conflict, Invalid, NotFound
+from shared.errors import BadRequest, Conflict, NotFound
 from shared.events import Event, OrderData
 
 log = logging.getLogger(__name__)
@@ -215,21 +218,21 @@ INTENT_EVENTS = {"payment_intent.succeeded": PaymentStatus.SUCCEEDED,
 
 def handle_webhook(uow: UnitOfWork, stripe: Stripe, payload: bytes, signature: str | None,
                    receipt_prefix: str, now: datetime) -> str:
-    """Act on one signed Stripe event, once; returns what was done. A signed event of
-    an unexpected shape is refused (422: Stripe sends it again, and shows it); one whose
-    amount is not what the payment asked is settled for what was received and flagged."""
+    """Act on one signed Stripe event, once; returns what was done. A signed event of an
+    unexpected shape, or one whose amount is not what the payment asked (settled for what
+    was received), is recorded and flagged for an organiser; Stripe need not send it again."""
     try:
-        event = stripe.webhook_event(payload, signature)
+        stripe.verify_webhook(payload, signature)
     except Exception:
         raise BadRequest("The Stripe signature does not match this payload.",
                          "Stripe-Signature", code="invalid_signature") from None
+    event = None
     try:
+        event = json.loads(payload)
         event_id, event_type = str(event["id"]), str(event["type"])
         intent = intent_from(event["data"]["object"]) if event_type in INTENT_EVENTS else None
-    except (KeyError, TypeError, AttributeError, ValueError):
-        log.warning("a signed Stripe event does not have the shape of one; refused")
-        raise Invalid("This is not a Stripe event payments understands.", "body",
-                      code="unexpected_event") from None
+    except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as error:
+        return flag_unexpected_shape(uow, payload, event, error)
     if uow.session.get(StripeEvent, event_id) is not None:
         return "replay"
     record = StripeEvent(id=event_id[:64], type=event_type[:64])
@@ -245,15 +248,40 @@ def handle_webhook(uow: UnitOfWork, stripe: Stripe, payload: bytes, signature: s
     return "flagged" if record.problem else event_type
 
 
+def flag_unexpected_shape(uow: UnitOfWork, payload: bytes, event, error: Exception) -> str:
+    """Record a signed event payments cannot read (event: its JSON, if it is JSON), once,
+    under its own id if it has one, else a digest of it, for an organiser to look at."""
+    log.warning("a signed Stripe event does not have the shape of one; flagged")
+    fields = event if isinstance(event, dict) else {}
+    event_id, event_type = fields.get("id"), fields.get("type")
+    if not isinstance(event_id, str) or not event_id:
+        event_id = "sha256:" + hashlib.sha256(payload).hexdigest()[:57]
+    if uow.session.get(StripeEvent, event_id[:64]) is not None:
+        return "replay"
+    uow.session.add(StripeEvent(
+        id=event_id[:64], type=event_type[:64] if isinstance(event_type, str) else "unknown",
+        problem=f"unexpected shape: {error!r}"[:500]))
+    return "flagged" if uow.commit_unless_duplicate() else "replay"
+
+
 def _by(method_type: str | None) -> str:
     words = domain.paid_by(method_type)
     return f" by {words}" if words else " online"
 
 
 def flagged_events(uow: UnitOfWork, limit: int = 200) -> list[StripeEvent]:
-    """Stripe's events settled with a problem an organiser should look at, newest first."""
+    """Stripe's events with a problem an organiser should look at, newest first."""
     return list(uow.session.scalars(select(StripeEvent).where(StripeEvent.problem.is_not(None))
                                     .order_by(StripeEvent.received_at.desc()).limit(limit)))
+
+
+def forget_stripe_events(uow: UnitOfWork, config: dict, now: datetime) -> dict[str, int]:
+    """Payments' retention rule (run hourly, ``shared.retention``): Stripe's webhook events
+    (ids, types, problems) are deleted ``RETENTION_STRIPE_EVENTS_DAYS`` (30) after they came;
+    Stripe stops sending an event again within three days."""
+    before = now - timedelta(days=retention.days(config, "RETENTION_STRIPE_EVENTS_DAYS", 30))
+    return {"stripe_events": uow.session.execute(
+        delete(StripeEvent).where(StripeEvent.received_at < before)).rowcount}
 
 
 def unexpected_amount(uow: UnitOfWork, intent: Intent) -> str | None:

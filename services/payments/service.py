@@ -102,6 +102,9 @@ class PaymentsService(HttpService, MoneyDesk):
     def on_delegate_erased(self, event):
         privacy.erase_delegate(self.db, event)
 
+    def forget_what_is_due(self, now):
+        return operations.forget_stripe_events(self.db, self.config, now)
+
     @rpc
     def export_delegate(self, registration_id: str, order_id: str) -> dict:
         """Everything payments holds about a delegate, and what an erasure keeps (RPC)."""
@@ -177,9 +180,9 @@ class PaymentsService(HttpService, MoneyDesk):
 
     @http("POST", "/stripe/webhook", summary="Stripe's signed events (Stripe-Signature)",
           headers=(Header("Stripe-Signature", "Stripe's signature of the body"),),
-          responses={200: ("Taken, or known already", None),
-                     400: ("Not signed by Stripe", None),
-                     422: ("Signed, but not an event payments understands", None)})
+          responses={200: ("Taken, known already, or flagged for an organiser (a signed event "
+                           "of an unexpected shape or amount)", None),
+                     400: ("Not signed by Stripe", None)})
     def stripe_webhook(self, request):
         outcome = operations.handle_webhook(
             self.db, self.stripe, read_body(request, MAX_WEBHOOK_BYTES),

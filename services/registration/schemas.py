@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from services.registration.domain import Status
 from services.registration.orders import order_lines, paid_for
+from shared.text import default_ignorable
 from shared.typesetting import unprintable
 
 # Kosovo's code is user-assigned in ISO 3166 but used across Europe.
@@ -19,9 +20,11 @@ _JOINERS = {"\u200c", "\u200d"}  # zero-width (non-)joiners: part of Persian and
 
 
 def clean_text(value: str) -> str:
-    """NFC, single spaces, no control or invisible formatting characters."""
+    """NFC, single spaces, no control, formatting or other invisible characters (but the
+    joiners)."""
     value = " ".join(unicodedata.normalize("NFC", value).split())
-    if any(unicodedata.category(c) in _BAD_CATEGORIES and c not in _JOINERS for c in value):
+    if any((unicodedata.category(c) in _BAD_CATEGORIES or default_ignorable(c))
+           and c not in _JOINERS for c in value):
         raise ValueError("contains characters that cannot be printed")
     return value
 
@@ -36,7 +39,7 @@ def printable(value: str | None) -> str | None:
 
 
 def has_letter(value: str) -> str:
-    if not any(c.isalpha() for c in value):
+    if not any(c.isalpha() and not default_ignorable(c) for c in value):
         raise ValueError("must contain letters")
     return value
 
@@ -301,6 +304,7 @@ class OrderDelegateView(BaseModel):
     pronouns: str | None
     organisation: str
     country: str
+    name_order: NameOrder
     email: str
     ticket_type: str
     add_ons: list[str]

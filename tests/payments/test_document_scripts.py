@@ -1,6 +1,7 @@
 """Invoices, credit notes and receipts print a buyer's name, organisation and address in every
 script the brief lists: the letters are in the PDF's text (after Unicode normalisation;
-letters HarfBuzz fuses into one glyph aside), Arabic is joined and reads right to left."""
+letters HarfBuzz fuses into one glyph aside), their glyphs have ink where the PDF puts them,
+Arabic is joined and reads right to left."""
 
 import io
 import unicodedata
@@ -12,9 +13,9 @@ from pypdf import PdfReader
 
 from services.payments.documents import Party, render_document
 from services.payments.receipts import render_receipt
-from tests.badges.test_scripts import SCRIPTS, fused_letters
 from tests.payments.test_documents import BUYER, make_credit_note, make_invoice
 from tests.payments.test_receipts import make_receipt
+from tests.printed import SCRIPTS, assert_inked, fused_letters
 
 
 def drawn(pdf: bytes) -> str:
@@ -42,7 +43,9 @@ def test_invoice_and_credit_note_print_every_script(script, given, family, organ
     for document in (make_invoice, make_credit_note):
         made = document(buyer=buyer(given, family, organisation))
         made = replace(made, lines=(replace(made.lines[0], description=line), *made.lines[1:]))
-        assert_printed(render_document(made), given, family, organisation)
+        pdf = render_document(made)
+        assert_printed(pdf, given, family, organisation)
+        assert_inked(pdf, given, family, organisation)
 
 
 @pytest.mark.parametrize(("script", "given", "family", "organisation"), SCRIPTS,

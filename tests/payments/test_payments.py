@@ -121,17 +121,24 @@ class TestWebhooks:
         events = listen("payments")
         created = register(stack.registration)
         stack.pay(stack.payment(created))
-        for odd in ({"id": "evt_no_type"}, {"id": "evt_x", "type": "payment_intent.succeeded",
-                                             "data": {"object": {"id": "pi_x"}}}, [1, 2]):
-            payload = json.dumps(odd).encode()
-            answer = stack.payments.post("/stripe/webhook", data=payload,
-                                         headers=signed(payload))
-            assert answer.status_code in (400, 422), answer.text
-        assert stack.payments.post("/stripe/webhook", data=b"[" * 100_000 + b"]" * 100_000,
-                                   headers=signed(b"[")).status_code == 400
+        deep = b"[" * 100_000 + b"]" * 100_000
+        assert stack.payments.post("/stripe/webhook", data=deep,
+                                   headers=signed(b"[")).status_code == 400  # not signed
+        odd = [json.dumps(body).encode() for body in (
+            {"id": "evt_no_type"}, [1, 2],
+            {"id": "evt_x", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_x"}}},
+        )] + [b"not json", deep]
+        answers = [stack.payments.post("/stripe/webhook", data=payload, headers=signed(payload))
+                   for payload in odd + odd[:1]]  # the first twice: recorded once
+        assert [a.json()["outcome"] for a in answers] == ["flagged"] * len(odd) + ["replay"]
         huge = stack.payments.post("/stripe/webhook", data=b"x" * (2 * 1024 * 1024),
                                    headers=signed(b"x"))
         assert huge.status_code == 413
+        shapes = stack.payments.get("/api/admin/stripe-events/flagged",
+                                    headers=stack.payments.as_admin()).json()["items"]
+        assert len(shapes) == len(odd), "each signed one once; the unsigned one not at all"
+        assert {"evt_no_type", "evt_x"} <= {e["id"] for e in shapes}
+        assert all(e["problem"].startswith("unexpected shape") for e in shapes)
 
         intent = json.loads(succeeded_event(stack, stack.payment(created)["payment_intent_id"]))
         intent["data"]["object"]["amount"] = intent["data"]["object"]["amount_received"] = 1
@@ -140,7 +147,8 @@ class TestWebhooks:
         assert answer.status_code == 200 and answer.json()["outcome"] == "flagged"
         flagged = stack.payments.get("/api/admin/stripe-events/flagged",
                                      headers=stack.payments.as_admin()).json()["items"]
-        assert [e["id"] for e in flagged] == [intent["id"]] and "1 EUR" in flagged[0]["problem"]
+        assert flagged[0]["id"] == intent["id"] and "1 EUR" in flagged[0]["problem"]
+        assert len(flagged) == len(odd) + 1
         [paid] = events.wait_for("payment_succeeded", created["order_id"])
         assert paid["data"]["amount"] == 1, "what was received, not what was due"
         eventlet.sleep(1)
@@ -258,6 +266,30 @@ class TestRefunds:
         for strange in ({"amount": True}, {"amount": "500"}, {"amount": 5.5}):
             assert refund(first, strange).status_code == 422, strange
         wait_until(lambda: stack.order(first)["amount_refunded"] == 500)
+
+    def test_an_idempotency_key_longer_than_allowed_is_refused_and_refunds_nothing(
+            self, stack):
+        created = self.paid(stack)
+        path = f"/api/admin/orders/{created['order_id']}/refund"
+        [payment] = payments_of(stack, created)
+
+        def at_stripe() -> list:
+            return stack.stripe.v1.refunds.list(
+                params={"payment_intent": payment["payment_intent_id"]}).data
+
+        def refund(key: str):
+            return stack.payments.post(path, json={"amount": 500}, headers={
+                **stack.payments.as_admin(), "Idempotency-Key": key})
+
+        for _ in range(2):
+            answer = refund("k" * 256)
+            assert answer.status_code == 422, answer.text
+            assert answer.json()["error"]["field"] == "Idempotency-Key"
+        assert at_stripe() == [] and stack.order(created)["amount_refunded"] == 0
+        longest = [refund("k" * 255) for _ in range(2)]
+        assert [a.status_code for a in longest] == [201, 201]
+        assert longest[0].json()["refund_id"] == longest[1].json()["refund_id"]
+        assert [r.amount for r in at_stripe()] == [500]
 
     def test_refunds_are_for_the_admin_only(self, stack):
         created = self.paid(stack)

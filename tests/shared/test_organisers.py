@@ -4,6 +4,8 @@ hashed in every service's database) and the audit log of what organisers do."""
 import os
 import subprocess
 import sys
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -12,9 +14,10 @@ from sqlalchemy.orm import Session
 from services.badges.service import BadgesService
 from services.registration.service import RegistrationService
 from shared import organisers
+from shared.auth import ticket_token
 from shared.db import MessagingBase
 from shared.organisers import Organiser, Organisers, OrganiserToken, token_hash
-from tests.conftest import ADMIN_TOKEN, DESK_TOKEN, ROOT, make_config
+from tests.conftest import ADMIN_TOKEN, DESK_TOKEN, ROOT, make_config, wait_until
 from tests.registration.conftest import register
 
 
@@ -124,6 +127,33 @@ def test_every_organiser_request_is_in_the_audit_log(two_services):
     latest = registration.get("/api/admin/audit", headers=bearer(ADMIN_TOKEN)).json()["items"]
     assert [(e["actor"], e["status"]) for e in latest[:2]] == [
         ("Anna (finance)", 403), ("ADMIN_TOKEN", 200)]  # her try at the log, then the last read
+
+    # routes with the registration in the body say whose record they acted on
+    badges = apis["badges"]
+    speaker = register(registration, email="speaker@example.org", ticket_type="speaker",
+                       discount_code="SPEAKER27", add_ons=[])
+    wait_until(lambda: badges.get("/api/desk/search", params={"q": speaker["reference"]},
+                                  headers=bearer(DESK_TOKEN)).json()["items"],
+               message="the speaker's badge")
+    scans = [{"registration_id": rid, "scanned_at": datetime.now(UTC).isoformat()}
+             for rid in (speaker["id"], str(uuid.uuid4()))]  # the second is nobody's
+    for path, body in (("/api/checkin", {"token": ticket_token("test-secret-key", speaker["id"])}),
+                       ("/api/desk/checkins", {"checkins": scans}),
+                       ("/api/badges/print", {"registration_ids": [speaker["id"]]})):
+        assert badges.post(path, json=body, headers=bearer(DESK_TOKEN)).status_code == 200
+    logged = badges.get("/api/admin/audit", headers=bearer(ADMIN_TOKEN)).json()["items"]
+    assert [(e["action"], e["target"]) for e in logged[:3]] == [
+        (f"POST {path}", f"registration_ids={speaker['id']}")
+        for path in ("/api/badges/print", "/api/desk/checkins", "/api/checkin")]
+
+
+def test_an_audit_entry_names_every_registration_however_many():
+    ids = [str(uuid.uuid4()) for _ in range(20)]
+    targets = organisers.targets({"layout": "a4"}, ids + ids[:3])
+    assert all(len(t) <= organisers.TARGET_LENGTH for t in targets) and len(targets) > 1
+    named = [rid for t in targets for rid in t.removeprefix("layout=a4 registration_ids=")
+             .split(",")]
+    assert named == ids
 
 
 def test_an_audit_page_before_an_id_no_database_holds_is_refused_naming_it(two_services):
