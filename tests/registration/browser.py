@@ -1253,6 +1253,224 @@ SCENARIOS = {f.__name__: f for f in (
     card_only, lost_links, substitution, waiting_list_join, waiting_list_offer)}
 
 
+# ---- Changing a confirmed booking ------------------------------------------------------
+
+
+def change_keys(page) -> list:
+    """The Idempotency-Key of each change the page sends (POST .../changes, not quotes)."""
+    keys = []
+    page.on("request", lambda request: request.method == "POST"
+            and request.url.endswith("/changes")
+            and keys.append(request.headers.get("idempotency-key")))
+    return keys
+
+
+def change_choice(page, code: str):
+    """The radio button or checkbox of ``code`` (a ticket type or add-on) in the change form."""
+    return page.locator(f"#change-form input[value='{code}']")
+
+
+def change_chosen(page) -> list[str]:
+    return [i.get_attribute("value") for i in page.locator("#change-form input:checked").all()]
+
+
+def see_the_price(visit) -> str:
+    """Ask the change's price; what the page says of the difference."""
+    page = visit.page
+    page.get_by_role("button", name="See the price").click()
+    expect(page.locator("#change-difference")).to_be_visible(timeout=10000)
+    return visit.text("#change-difference")
+
+
+def open_change_on_manage_page(visit, args):
+    page = visit.page
+    visit.goto(f"/manage/{args['id']}#token={args['token']}")
+    expect(page.locator("#booking-status")).to_have_text("Confirmed")
+    expect(page.locator("#change-form")).to_be_visible()
+
+
+def change_add_and_pay(visit, args, seen):
+    """A delegate adds an add-on from their booking's page: the price first, then the
+    difference paid by card (payments still preparing it at first), then the booking
+    with the add-on, and the change listed."""
+    page = visit.page
+    keys = change_keys(page)
+    preparing_for(page, 2)
+    open_change_on_manage_page(visit, args)
+    seen["preloaded"] = change_chosen(page)
+    seen["legends"] = page.locator("#change-form legend").all_inner_texts()
+    seen["unlabelled"] = page.evaluate(UNLABELLED)
+    seen["history_before"] = visit.text("#change-history-none")
+    change_choice(page, args["add_on"]).check()
+    seen["difference"] = see_the_price(visit)
+    seen["focused_after_quote"] = visit.focused()
+    seen["new_total"] = visit.text("#change-quote tfoot .sum td")
+    seen["axe"] = axe_violations(page)
+    seen["page_width"] = visit.width()
+    visit.shot("priced")
+    page.get_by_role("button", name="Confirm the change").click()
+    expect(page.locator("#payment")).to_be_visible()
+    seen["focused_on_payment"] = visit.focused()
+    seen["payment_heading"] = visit.text("#payment-heading")
+    seen["amount_due"] = visit.text("#amount-due")
+    seen["paying_for"] = visit.text("#change-paying-for")
+    expect(page.locator("#payment-status")).to_have_text("Preparing your payment…")
+    seen["preparing"] = visit.text("#payment-status")
+    seen["add_ons_while_unpaid"] = visit.text("#add-ons")
+    seen["note_while_unpaid"] = visit.text("#change-note")
+    visit.shot("difference")
+    pay_by_card(visit, args["card"])
+    expect(page.locator("#add-ons")).to_have_text(args["add_on_name"], timeout=30000)
+    seen["status_after"] = visit.text("#status")
+    seen["add_ons_after"] = visit.text("#add-ons")
+    seen["paid_after"] = visit.text("#amount-paid")
+    seen["payment_visible_after"] = page.locator("#payment").is_visible()
+    expect(page.locator("#change-form")).to_be_visible()
+    seen["history"] = page.locator("#change-history li").all_inner_texts()
+    seen["preloaded_after"] = change_chosen(page)
+    seen["change_keys"] = keys
+    seen["page_width_after"] = visit.width()
+    visit.shot("changed")
+
+
+def change_drop_and_refund(visit, args, seen):
+    """A delegate drops an add-on: nothing chosen is said first, then the refund, at once."""
+    page = visit.page
+    open_change_on_manage_page(visit, args)
+    page.get_by_role("button", name="See the price").click()
+    expect(page.locator("#change-form .error-summary")).to_be_visible()
+    seen["nothing_changed"] = visit.text("#change-form .error-summary")
+    seen["focused_when_unchanged"] = page.evaluate("document.activeElement.className")
+    change_choice(page, args["drop"]).uncheck()
+    seen["difference"] = see_the_price(visit)
+    seen["summary_after_quote"] = page.locator("#change-form .error-summary").is_visible()
+    visit.shot("priced")
+    page.get_by_role("button", name="Confirm the change").click()
+    expect(page.locator("#status")).to_contain_text("Your booking is changed")
+    seen["status_after"] = visit.text("#status")
+    seen["focused_after"] = visit.focused()
+    seen["add_ons_after"] = visit.text("#add-ons")
+    seen["refunded_after"] = visit.text("#amount-refunded")
+    seen["history"] = page.locator("#change-history li").all_inner_texts()
+    seen["page_width"] = visit.width()
+    visit.shot("refunded")
+
+
+def change_on_order_page(visit, args, seen):
+    """The buyer changes a delegate's workshop from the order's page: a workshop whose last
+    place someone else takes meanwhile is refused by its slot and marked sold out; another
+    of the same slot is swapped in."""
+    page = visit.page
+    keys = change_keys(page)
+    visit.goto(f"/orders/{args['id']}#token={args['token']}")
+    expect(page.locator("#order-status")).to_have_text("Confirmed")
+    page.get_by_role("button", name=f"Change the booking of {args['name']}…").click()
+    expect(page.locator("#change-form")).to_be_visible()
+    seen["focused_on_open"] = visit.focused()
+    seen["heading"] = visit.text("#change-heading")
+    slot = f"#change-slot-{args['group']}"
+    seen["slot_legend"] = visit.text(f"{slot} legend")
+    seen["preloaded"] = change_chosen(page)
+    change_choice(page, args["full_workshop"]).check()
+    taken = page.request.post(f"{visit.base_url}/api/registrations", data=args["competitor"])
+    seen["competitor_status"] = taken.status
+    seen["difference"] = see_the_price(visit)
+    page.get_by_role("button", name="Confirm the change").click()
+    expect(page.locator(f"{slot}-error")).to_be_visible()
+    seen["errors"] = visit.errors()
+    seen["focused_after_refusal"] = visit.focused()
+    seen["slot_invalid"] = page.locator(slot).get_attribute("aria-invalid")
+    seen["sold_out_disabled"] = change_choice(page, args["full_workshop"]).is_disabled()
+    seen["sold_out_details"] = visit.text(f"{slot}-{args['full_workshop']}-details")
+    seen["chosen_after_refusal"] = change_chosen(page)
+    seen["unlabelled"] = page.evaluate(UNLABELLED)
+    seen["axe_with_error"] = axe_violations(page)
+    seen["page_width_with_error"] = visit.width()
+    visit.shot("sold-out")
+    change_choice(page, args["other_workshop"]).check()
+    seen["difference_after"] = see_the_price(visit)
+    page.get_by_role("button", name="Confirm the change").click()
+    expect(page.locator("#status")).to_contain_text("is changed")
+    seen["status"] = visit.text("#status")
+    seen["focused_after"] = visit.focused()
+    seen["change_visible_after"] = page.locator("#change").is_visible()
+    seen["delegate"] = " ".join(page.locator(".delegate-item").first.inner_text().split())
+    seen["change_keys"] = keys
+    seen["page_width"] = visit.width()
+    visit.shot("swapped")
+
+
+def change_declined(visit, args, seen):
+    """The card paying a change's difference is declined: the booking stays as it was, the
+    card may be tried again, and the change given up."""
+    page = visit.page
+    open_change_on_manage_page(visit, args)
+    seen["axe"] = axe_violations(page)
+    change_choice(page, args["add_on"]).check()
+    see_the_price(visit)
+    page.get_by_role("button", name="Confirm the change").click()
+    expect(page.locator("#payment")).to_be_visible()
+    pay_by_card(visit, args["declined_card"])
+    error = page.locator("#card-error")
+    expect(error).to_be_visible(timeout=20000)
+    seen["decline_message"] = error.inner_text()
+    seen["add_ons_after_decline"] = visit.text("#add-ons")
+    seen["booking_status_after_decline"] = visit.text("#booking-status")
+    seen["pay_button_after_decline"] = page.locator("#pay").inner_text()
+    seen["give_up_visible"] = page.locator("#change-give-up").is_visible()
+    seen["form_visible_while_unpaid"] = page.locator("#change-form").is_visible()
+    seen["page_width"] = visit.width()
+    visit.shot("declined")
+    page.get_by_role("button", name="Drop this change").click()
+    expect(page.locator("#status")).to_contain_text("The change is dropped")
+    seen["status_after_give_up"] = visit.text("#status")
+    seen["payment_visible_after"] = page.locator("#payment").is_visible()
+    seen["add_ons_after"] = visit.text("#add-ons")
+    expect(page.locator("#change-form")).to_be_visible()
+    seen["history"] = page.locator("#change-history li").all_inner_texts()
+    seen["preloaded_after"] = change_chosen(page)
+    visit.shot("dropped")
+
+
+def change_at_the_desk(visit, args, seen):
+    """With the admin token: a delegate's ticket upgraded from the order's money desk, priced
+    first, confirmed in the dialog (double-clicked: one request); the buyer pays the
+    difference through the link the desk shows."""
+    page = visit.page
+    keys = change_keys(page)
+    sign_in(visit, args["token"])
+    open_order(visit, args["reference"])
+    seen["column"] = page.locator("#detail-delegates thead th").last.inner_text()
+    page.get_by_role("button", name=f"Change booking of {args['name']}").click()
+    form = page.locator("#desk-change-form")
+    expect(form).to_be_visible()
+    seen["focused_on_open"] = visit.focused()
+    seen["heading"] = visit.text("#desk-change-heading")
+    form.locator(f"input[value='{args['ticket_type']}']").check()
+    page.get_by_role("button", name="See the price").click()
+    expect(page.locator("#desk-change-difference")).to_be_visible()
+    seen["difference"] = visit.text("#desk-change-difference")
+    seen["unlabelled"] = page.evaluate(UNLABELLED)
+    seen["axe"] = axe_violations(page)
+    visit.shot("priced")
+    page.get_by_role("button", name="Change the booking…").click()
+    seen["question"] = confirm(visit, "Yes, change it")
+    expect(page.locator("#desk-change-note")).to_be_visible()
+    seen["note"] = visit.text("#desk-change-note")
+    seen["news"] = visit.text("#detail-news")
+    seen["pay_link"] = page.get_by_role("link", name="Link to pay the difference").get_attribute(
+        "href")
+    expect(page.locator("#desk-change-history li")).to_have_count(1)
+    seen["history"] = page.locator("#desk-change-history li").all_inner_texts()
+    seen["keys"] = keys
+    visit.shot("waiting-for-the-buyer")
+
+
+SCENARIOS.update({f.__name__: f for f in (
+    change_add_and_pay, change_drop_and_refund, change_on_order_page, change_declined,
+    change_at_the_desk)})
+
+
 def main(scenario, base_url, args_json, screenshots):
     shots = Path(screenshots)
     shots.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,9 @@
 // One order at the money desk: its buyer and billing details, delegates, money, card
 // payments, bank transfers, documents and emails, read from registration, payments and
 // notifications. Each part is drawn again only when it changed; after an action the order
-// is read again for a while, as what follows it happens a second or two later.
+// is read again for a while, as what follows it happens a second or two later. The admin
+// may change a delegate's confirmed booking (change.js's form, loaded with this script),
+// confirmed in the dialog and sent with its Idempotency-Key as the other actions.
 "use strict";
 
 const FOLLOW_POLL_MS = 1000;
@@ -55,10 +57,12 @@ function showBuyer(order) {
 }
 
 function showDelegates(order) {
-  $("detail-delegates").tBodies[0].replaceChildren(...order.delegates.map((d) => make("tr", {},
-    make("th", { scope: "row" }, d.reference),
-    ...cells([fullName(d)], [d.email], [ticketNames[d.ticket_type] || d.ticket_type],
-      [t(`statuses.${d.status}`)], [money(d.amount_due, order.currency), true]))));
+  redraw($("detail-delegates").tBodies[0], $("detail-heading"),
+    order.delegates.map((d) => make("tr", {},
+      make("th", { scope: "row" }, d.reference),
+      ...cells([fullName(d)], [d.email], [ticketNames[d.ticket_type] || d.ticket_type],
+        [t(`statuses.${d.status}`)], [money(d.amount_due, order.currency), true]),
+      role === "admin" ? make("td", {}, changeButton(d)) : null)));
 }
 
 // What the order is worth, what came in and went back, and what is left (or paid over).
@@ -214,6 +218,7 @@ async function openOrder(id) {
   }
   $("billing-form").hidden = true;
   $("billing-start").setAttribute("aria-expanded", "false");
+  closeDeskChange({ quietly: true });
   $("transfer-received_on").value = todayIso();
   $("overview").hidden = true;
   $("order-detail").hidden = false;
@@ -261,6 +266,148 @@ async function follow(settled) {
 
 const documentCount = () => (detail.money ? detail.money.documents.length : 0);
 
+// ---- Changing a delegate's booking (admin) ---------------------------------------------
+
+let deskChanging = null;  // {delegate, form}: the booking the change form is open on
+
+// change.js, which the delegates' and buyers' pages load with their own.
+function loadChangeForm() {
+  document.head.append(make("script", { src: "/static/change.js" }));
+}
+
+const changesAt = (delegate, more = "") =>
+  `/api/admin/registrations/${enc(delegate.id)}/changes${more}`;
+
+// "Change booking" (of whom, for a screen reader) for a confirmed delegate, to the admin.
+function changeButton(delegate) {
+  if (role !== "admin" || delegate.status !== "confirmed") { return null; }
+  const button = make("button", { type: "button", className: "secondary",
+                                  "aria-controls": "desk-change", "data-change": delegate.id },
+  t("change.deskOpen"), make("span", { className: "visually-hidden" },
+    ` ${t("change.deskOpenFor", { name: fullName(delegate) })}`));
+  button.addEventListener("click", () => openDeskChange(delegate));
+  return button;
+}
+
+function deskChangeNote(content) {
+  const note = $("desk-change-note");
+  note.replaceChildren(...(content || []));
+  note.hidden = !content;
+  $("desk-change-holder").hidden = Boolean(content);
+}
+
+// A change that waits for the buyer to pay its difference: said, with the link that pays it.
+function deskPendingNote(change) {
+  return [t("change.deskPending", { amount: money(change.difference, detail.order.currency),
+                                    reference: change.order_reference }), " ",
+  change.order_token ? make("a", { href: privateLink(`/orders/${enc(change.order_id)}`,
+    change.order_token) }, t("change.deskPayLink")) : null].filter(Boolean);
+}
+
+async function openDeskChange(delegate) {
+  const order = detail.order;
+  const section = $("desk-change");
+  $("desk-change-heading").textContent = t("change.deskHeading", { name: fullName(delegate) });
+  section.hidden = false;
+  deskChangeNote(null);
+  $("desk-change-heading").focus();
+  const items = await showDeskChanges(delegate);
+  const pending = items.find((c) => c.status === "pending_payment");
+  if (pending) { deskChangeNote(deskPendingNote(pending)); }
+  const booking = { ticket_type: delegate.ticket_type, add_ons: delegate.add_ons };
+  const refundTo = order.payment_method === "invoice" ? "transfer" : "card";
+  if (!deskChanging) {
+    const form = new ChangeForm({
+      prefix: "desk-change", catalog, booking, organiser: true, refundTo,
+      confirmLabel: t("change.deskSubmit"), onClose: closeDeskChange,
+      onQuote: (body) => adminApi(changesAt(deskChanging.delegate, "/quote"),
+        { method: "POST", body }),
+      onConfirm: (body, quote) => confirmDeskChange(body, quote),
+      reloadCatalog: async () => {
+        const answer = await api("GET", "/api/catalog");
+        if (answer.ok) { catalog = answer.data; }
+        return answer.ok ? catalog : null;
+      },
+    });
+    $("desk-change-holder").replaceChildren(form.form);
+    deskChanging = { delegate, form };
+  } else {
+    deskChanging.delegate = delegate;
+    deskChanging.form.refundTo = refundTo;
+    deskChanging.form.reset(booking, catalog);
+  }
+}
+
+// The changes asked of the delegate's booking, listed; and returned.
+async function showDeskChanges(delegate) {
+  const changes = await adminApi(changesAt(delegate));
+  const items = changes.ok ? changes.data.items : [];
+  showChangeHistory($("desk-change-history"), $("desk-change-history-none"), items, catalog,
+    detail.order.currency);
+  return items;
+}
+
+function closeDeskChange({ quietly = false } = {}) {
+  const section = $("desk-change");
+  if (!section) { return; }
+  const id = deskChanging && deskChanging.delegate.id;
+  section.hidden = true;
+  if (quietly || !id) { return; }
+  const button = document.querySelector(`#detail-delegates button[data-change="${CSS.escape(id)}"]`);
+  (button || $("detail-heading")).focus();
+}
+
+function confirmDeskChange(body, quote) {
+  const { delegate, form } = deskChanging;
+  const order = detail.order;
+  const name = fullName(delegate);
+  const before = JSON.stringify(order.delegates);
+  confirmAction({
+    name: `change:${delegate.id}`, content: JSON.stringify(body),
+    title: t("change.deskTitle"), yes: t("change.deskYes"), busyLabel: t("change.confirming"),
+    text: t("change.deskText", { name, what: changeWhat(delegate, body, catalog),
+                                 price: changePriceText(quote, form.refundTo) }),
+    returnFocus: form.confirmButton,
+    send: (key) => adminApi(changesAt(delegate),
+      { method: "POST", body, headers: { "Idempotency-Key": key } }),
+    refused: (error) => form.refuse(error, body),
+    done: (change) => {
+      if (change.status === "pending_payment") {
+        news(t("change.deskPending", { amount: money(change.difference, order.currency),
+                                       reference: change.order_reference }));
+        deskChangeNote(deskPendingNote(change));
+        $("desk-change-heading").focus();
+        showDeskChanges(delegate);
+        return;
+      }
+      news(t("change.deskApplied", { name }));
+      closeDeskChange({ quietly: true });
+      $("detail-heading").focus();
+      const documents = documentCount();
+      follow((now) => JSON.stringify(now.order.delegates) !== before
+        && documentCount() >= documents);
+    },
+  });
+}
+
+// The section the change form opens in, below the delegates.
+function changeSection() {
+  return make("section", { className: "card", id: "desk-change", hidden: true,
+                           "aria-labelledby": "desk-change-heading" },
+  make("h3", { id: "desk-change-heading", tabindex: "-1" }),
+  make("p", { className: "hint" }, t("change.deskIntro")),
+  make("p", { id: "desk-change-note", className: "warn-text", hidden: true }),
+  make("div", { id: "desk-change-holder" }),
+  make("h4", { id: "desk-change-history-heading" }, t("change.historyHeading")),
+  make("p", { id: "desk-change-history-none", className: "hint" }, t("change.historyNone")),
+  make("ul", { id: "desk-change-history", className: "change-history",
+               "aria-labelledby": "desk-change-history-heading", hidden: true }));
+}
+
 function setUpOrder() {
   $("back-to-orders").addEventListener("click", () => closeOrder());
+  loadChangeForm();
+  $("detail-delegates").tHead.rows[0].append(
+    make("th", { scope: "col", "data-admin-only": true }, t("change.colChange")));
+  $("detail-delegates").closest("section").after(changeSection());
 }

@@ -1,8 +1,9 @@
 // The delegate's own booking, opened with the private link from their emails
 // (/manage/<id>#token=...): status, the e-ticket's QR code, fixing the badge name, and,
-// when the delegate booked and pays for themselves, the receipt, paying what is due and
-// cancelling within the refund policy. In a group order the buyer pays and cancels (on
-// the order page).
+// when the delegate booked and pays for themselves, the receipt, paying what is due,
+// changing the confirmed booking (change.js: priced first, the difference paid by card or
+// refunded) and cancelling within the refund policy. In a group order the buyer pays,
+// changes and cancels (on the order page).
 "use strict";
 
 const CHANGEABLE = ["pending_payment", "confirmed"];
@@ -46,6 +47,7 @@ function showBooking() {
   const changeable = CHANGEABLE.includes(r.status);
   $("badge").hidden = !changeable;
   $("cancel").hidden = !changeable || r.paid_by_buyer;
+  if (r.status !== "confirmed") { $("change").hidden = true; }
   if (changeable && !r.paid_by_buyer) { showPolicyAndRefund(); }
   showTicket();
   say(t(`statuses.${r.status}`), { confirmed: "ok", pending_payment: "warn" }[r.status] || "bad");
@@ -87,6 +89,7 @@ async function followPayment(processing = false) {
     registration = answer.data;
     $("payment").hidden = true;
     showBooking();
+    showChange();
     return;
   }
   say(t(processing ? "sepa.processing" : "manage.paymentReceived"), "warn");
@@ -158,6 +161,134 @@ async function cancelBooking() {
   $("main").focus();
 }
 
+// ---- Changing the booking ---------------------------------------------------------------
+
+let changeForm = null;  // the ChangeForm, once drawn
+
+const changesPath = () => `${registrationPath()}/changes`;
+
+// The booking's changes as the server has them now, oldest first; null if not to be had.
+async function ownChanges() {
+  const answer = await api("GET", changesPath(), { headers: delegateHeaders(token) });
+  return answer.ok ? answer.data.items : null;
+}
+
+function changeNote(text) {
+  $("change-note").textContent = text || "";
+  $("change-note").hidden = !text;
+  $("change-form-holder").hidden = Boolean(text);
+}
+
+// A confirmed booking the delegate pays for: the form, unless a change waits for its
+// payment (paid or dropped first, above) or changes are closed; the changes made so far.
+async function showChange() {
+  const r = registration;
+  $("change").hidden = r.status !== "confirmed";
+  if ($("change").hidden) { return; }
+  if (r.paid_by_buyer) {
+    changeNote(t("change.paidByBuyer", { organisation: r.buyer_organisation }));
+    return;
+  }
+  const changes = await ownChanges();
+  showChangeHistory($("change-history"), $("change-history-none"), changes || [], catalog,
+    r.currency);
+  const pending = (changes || []).find((c) => c.status === "pending_payment" && c.order_token);
+  if (pending) {
+    changeNote(t("change.pendingNote"));
+    payChange(pending);
+    return;
+  }
+  // Asking the price of the booking as it is changes nothing and answers whether it may be
+  // changed now (422 no_change) or why not (409: the deadline passed, ...).
+  const probe = await api("POST", `${changesPath()}/quote`,
+    { headers: delegateHeaders(token), body: { add_ons: r.add_ons } });
+  if (!probe.ok && probe.status !== 422) {
+    changeNote({ changes_closed: t("change.closed"), change_pending: t("change.pendingNote"),
+                 paid_by_buyer: t("change.paidByBuyer", { organisation: r.buyer_organisation }),
+    }[probe.error.code] || probe.error.message);
+    return;
+  }
+  changeNote("");
+  const booking = { ticket_type: r.ticket_type, add_ons: r.add_ons };
+  if (changeForm) {
+    changeForm.reset(booking, catalog);
+    return;
+  }
+  changeForm = new ChangeForm({
+    prefix: "change", catalog, booking,
+    onQuote: (body) => api("POST", `${changesPath()}/quote`,
+      { headers: delegateHeaders(token), body }),
+    onConfirm: confirmChange,
+    reloadCatalog: reloadCatalog,
+  });
+  $("change-form-holder").replaceChildren(changeForm.form);
+}
+
+async function reloadCatalog() {
+  const answer = await api("GET", "/api/catalog");
+  if (answer.ok) { catalog = answer.data; }
+  return answer.ok ? catalog : null;
+}
+
+async function confirmChange(body) {
+  changeForm.confirmBusy(true);
+  const answer = await sendChange(changesPath(), { name: `change:${registration.id}`, body,
+                                                   headers: delegateHeaders(token) });
+  changeForm.confirmBusy(false);
+  if (!answer.ok) {
+    if (answer.error.code === "change_pending" || answer.error.code === "changes_closed") {
+      await showChange();  // says why, instead of the form
+      $("change-note").focus();
+      return;
+    }
+    await changeForm.refuse(answer.error, body);
+    return;
+  }
+  const change = answer.data;
+  if (change.status === "applied") {
+    await changeApplied(change);
+    return;
+  }
+  changeNote(t("change.pendingNote"));
+  showChangeHistory($("change-history"), $("change-history-none"),
+    (await ownChanges()) || [change], catalog, registration.currency);
+  payChange(change);
+  $("payment-heading").focus();
+}
+
+function payChange(change) {
+  payChangeDifference({
+    change, catalog, currency: registration.currency, heading: t("change.payHeading"),
+    payer: { name: fullName(registration), email: registration.email },
+    listChanges: ownChanges, onApplied: changeApplied,
+    onDropped: async (message) => {
+      await reloadRegistration();
+      say(message, "warn");
+      $("main").focus();
+    },
+  });
+}
+
+async function reloadRegistration() {
+  const answer = await api("GET", registrationPath(), { headers: delegateHeaders(token) });
+  if (answer.ok) { registration = answer.data; }
+  showBooking();
+  await showChange();
+}
+
+// In effect: the booking as it is now, and what the change gave back.
+async function changeApplied(change) {
+  await Promise.all([reloadCatalog(), (async () => {
+    const answer = await api("GET", registrationPath(), { headers: delegateHeaders(token) });
+    if (answer.ok) { registration = answer.data; }
+  })()]);
+  showBooking();
+  await showChange();
+  say([t("change.applied"), change.refund_due ? t("change.refundAll",
+    { amount: money(change.refund_due, registration.currency) }) : ""].join(" ").trim(), "ok");
+  $("main").focus();
+}
+
 async function downloadReceipt() {
   const ok = await download(`${registrationPath()}/receipt.pdf`,
     `receipt-${registration.reference}.pdf`, delegateHeaders(token));
@@ -185,6 +316,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   showBooking();
   fillBadgeForm();
   showPayment();
+  showChange();
   $("badge-form").addEventListener("submit", saveBadge);
   $("receipt").addEventListener("click", downloadReceipt);
   const open = disclosure($("cancel-start"), $("cancel-confirm"), $("cancel-question"));

@@ -2,7 +2,9 @@
 // (/orders/<id>#token=...): status and amounts, each delegate with their share, paying what
 // is due (by card, or by bank transfer for an order paid by invoice), the receipt and the
 // order's documents, sending a colleague instead of a delegate (until the name-change
-// deadline), and cancelling one delegate or the whole order within the policy.
+// deadline), changing a delegate's confirmed booking (change.js: priced first, the
+// difference paid by card or refunded), and cancelling one delegate or the whole order
+// within the policy.
 "use strict";
 
 const LIVE = ["pending_payment", "confirmed"];
@@ -57,6 +59,12 @@ function delegateItem(delegate, index, cancellable) {
       make("dd", { className: "delegate-status" }, t(`statuses.${delegate.status}`)),
       make("dt", {}, t("order.delegateShare")),
       make("dd", { className: "delegate-share" }, money(delegate.amount_due, order.currency))));
+  if (delegate.status === "confirmed" && order.status === "confirmed") {
+    const change = make("button", { type: "button", className: "secondary",
+      "aria-controls": "change" }, t("change.openFor", { name }));
+    change.addEventListener("click", () => openChange(delegate, change));
+    item.append(change);
+  }
   if (LIVE.includes(delegate.status) && substitutionOpen()) {
     const send = make("button", { type: "button", className: "secondary",
       "aria-controls": "substitute" }, t("order.substituteButton", { name }));
@@ -153,6 +161,153 @@ async function sendColleague(event) {
   showOrder();
   say(done, "ok");
   $("main").focus();
+}
+
+// ---- Changing a delegate's booking -----------------------------------------------------
+
+let changing = null;  // the delegate whose booking the form changes, and the button
+let changeForm = null;
+
+const delegatePath = (delegate) => `${orderPath()}/delegates/${encodeURIComponent(delegate.id)}`;
+
+// The changes asked of the order's delegates, oldest first; null if not to be had.
+async function orderChanges() {
+  const answer = await api("GET", `${orderPath()}/changes`, { headers: orderHeaders(token) });
+  return answer.ok ? answer.data.items : null;
+}
+
+function changeNote(text) {
+  $("change-note").textContent = text || "";
+  $("change-note").hidden = !text;
+  $("change-form-holder").hidden = Boolean(text);
+}
+
+async function reloadCatalog() {
+  const answer = await api("GET", "/api/catalog");
+  if (answer.ok) { catalog = answer.data; }
+  return answer.ok ? catalog : null;
+}
+
+async function reloadOrder() {
+  const answer = await api("GET", orderPath(), { headers: orderHeaders(token) });
+  if (answer.ok) { order = answer.data; }
+  showOrder();
+}
+
+async function openChange(delegate, button) {
+  changing = { delegate, button };
+  $("change-heading").textContent = t("change.headingFor", { name: fullName(delegate) });
+  $("change").hidden = false;
+  changeNote("");
+  $("change-form-holder").hidden = true;  // until it is known whether it may be changed
+  $("change-heading").focus();
+  await drawChange();
+}
+
+function closeChange() {
+  $("change").hidden = true;
+  if (changing && document.contains(changing.button)) { changing.button.focus(); }
+  changing = null;
+}
+
+// The form for the delegate being changed, unless a change of theirs waits for its payment
+// or changes are closed; their changes so far.
+async function drawChange() {
+  const { delegate } = changing;
+  const changes = ((await orderChanges()) || []).filter((c) => c.registration_id === delegate.id);
+  showChangeHistory($("change-history"), $("change-history-none"), changes, catalog,
+    order.currency);
+  const pending = changes.find((c) => c.status === "pending_payment" && c.order_token);
+  if (pending) {
+    changeNote(t("change.pendingNote"));
+    payChange(pending, delegate);
+    return;
+  }
+  // Asking the price of the booking as it is changes nothing and answers whether it may be
+  // changed now (422 no_change) or why not (409: the deadline passed, ...).
+  const probe = await api("POST", `${delegatePath(delegate)}/changes/quote`,
+    { headers: orderHeaders(token), body: { add_ons: delegate.add_ons } });
+  if (!probe.ok && probe.status !== 422) {
+    changeNote(probe.error.code === "changes_closed" ? t("change.closed")
+      : probe.error.code === "change_pending" ? t("change.pendingNote") : probe.error.message);
+    return;
+  }
+  changeNote("");
+  const booking = { ticket_type: delegate.ticket_type, add_ons: delegate.add_ons };
+  const refundTo = order.payment_method === "invoice" ? "transfer" : "card";
+  if (!changeForm) {
+    changeForm = new ChangeForm({
+      prefix: "change", catalog, booking, refundTo, reloadCatalog, onClose: closeChange,
+      onQuote: (body) => api("POST", `${delegatePath(changing.delegate)}/changes/quote`,
+        { headers: orderHeaders(token), body }),
+      onConfirm: confirmChange,
+    });
+    $("change-form-holder").replaceChildren(changeForm.form);
+  } else {
+    changeForm.refundTo = refundTo;
+    changeForm.reset(booking, catalog);
+  }
+}
+
+async function confirmChange(body) {
+  const { delegate } = changing;
+  changeForm.confirmBusy(true);
+  const answer = await sendChange(`${delegatePath(delegate)}/changes`,
+    { name: `change:${delegate.id}`, body, headers: orderHeaders(token) });
+  changeForm.confirmBusy(false);
+  if (!answer.ok) {
+    if (answer.error.code === "change_pending" || answer.error.code === "changes_closed") {
+      await drawChange();  // says why, instead of the form
+      $("change-note").focus();
+      return;
+    }
+    await changeForm.refuse(answer.error, body);
+    return;
+  }
+  const change = answer.data;
+  if (change.status === "applied") {
+    await changeApplied(change, delegate);
+    return;
+  }
+  changeNote(t("change.pendingNote"));
+  payChange(change, delegate);
+  $("payment-heading").focus();
+}
+
+function payChange(change, delegate) {
+  payChangeDifference({
+    change, catalog, currency: order.currency,
+    heading: t("change.payHeadingFor", { name: fullName(delegate) }), payer: order.buyer,
+    listChanges: orderChanges, onApplied: (done) => changeApplied(done, delegate),
+    onDropped: async (message) => {
+      $("change").hidden = true;
+      changing = null;
+      await reloadOrder();
+      say(message, "warn");
+      $("main").focus();
+    },
+  });
+}
+
+// In effect: the order as it is now, and what the change gave back.
+async function changeApplied(change, delegate) {
+  $("change").hidden = true;
+  changing = null;
+  await Promise.all([reloadCatalog(), reloadOrder()]);
+  const refund = change.refund_due ? changePriceText({ ...change, currency: order.currency },
+    order.payment_method === "invoice" ? "transfer" : "card") : "";
+  say(`${t("change.appliedFor", { name: fullName(delegate) })} ${refund}`.trim(), "ok");
+  $("main").focus();
+  followDocuments(shownDocuments === null ? null : JSON.parse(shownDocuments).length);
+}
+
+// A change that waits for its payment (the page was left before paying): paid here.
+async function showPendingChange() {
+  if (order.status !== "confirmed") { return; }
+  const pending = ((await orderChanges()) || []).find(
+    (c) => c.status === "pending_payment" && c.order_token);
+  const delegate = pending && order.delegates.find((d) => d.id === pending.registration_id);
+  if (delegate) { payChange(pending, delegate); }
 }
 
 function showCancel() {
@@ -337,6 +492,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   showOrder();
   showPayment();
   showDocuments();
+  showPendingChange();
   $("receipt").addEventListener("click", downloadReceipt);
   $("country").replaceChildren(make("option", { value: "" }, t("register.chooseCountry")),
     ...countryOptions(catalog.countries));

@@ -624,4 +624,92 @@ const STRINGS = {
               "only once).",
     notAllowed: "Your sign-in may not see this.",
   },
+  // Changing a confirmed booking: add or drop add-ons, swap a workshop, change ticket type;
+  // the delegate's page, the buyer's order page and the organisers' money desk.
+  change: {
+    heading: "Change your booking",
+    intro: "Add or drop add-ons, swap a workshop for another in the same slot, or change " +
+           "your ticket. See the price first: you pay the difference by card, or get back " +
+           "what the refund policy gives.",
+    headingFor: "Change the booking of {name}",
+    introFor: "Add or drop add-ons, swap a workshop for another in the same slot, or change " +
+              "the ticket. See the price first: you pay the difference, or get back what the " +
+              "refund policy gives.",
+    openFor: "Change the booking of {name}…",
+    ticketLegend: "Ticket type",
+    slotLegend: "Add-ons at the same time",
+    slotHint: "These take place at the same time: choose one, or none.",
+    slotNone: "None",
+    extrasLegend: "Other add-ons",
+    current: "In this booking now",
+    notWithTicket: "Not available with this ticket",
+    seePrice: "See the price",
+    quoting: "Working out the price…",
+    close: "Keep the booking as it is",
+    nothingChanged: "Choose what to change first: this is what the booking holds now.",
+    quoteHeading: "The price after the change",
+    quoteCaption: "The booking's price after the change",
+    newTotal: "New price",
+    payMore: "You pay {amount} more.",
+    payMoreInvoice: "You pay {amount} more, by bank transfer against an invoice.",
+    refundAll: "{amount} will be refunded to the card you paid with.",
+    refundAllTransfer: "{amount} will be refunded to the account you paid from.",
+    refundPart: "The price goes down by {lower}; under the refund policy, {amount} will be " +
+                "refunded to the card you paid with.",
+    refundNone: "The price goes down by {lower}; under the refund policy, nothing is refunded.",
+    noDifference: "No change in price.",
+    confirm: "Confirm the change",
+    confirming: "Changing…",
+    applied: "Your booking is changed.",
+    appliedFor: "The booking of {name} is changed.",
+    closed: "Bookings can no longer be changed online; please ask the organisers.",
+    paidByBuyer: "Your booking is paid by {organisation}: ask them to change it.",
+    pendingNote: "A change of this booking waits for its payment: pay the difference above, " +
+                 "or drop the change, before asking for another.",
+    payHeading: "Pay the difference",
+    payHeadingFor: "Pay the difference for {name}",
+    payingFor: "For the change: {what}.",
+    amountDue: "Difference to pay: {amount}",
+    holdUntil: "The new places are held for you until {time}; until it is paid, the booking " +
+               "stays as it was.",
+    invoiceLink: "See the invoice of the difference and how to pay it",
+    invoiceWaiting: "The change takes effect once the transfer of {amount} has arrived.",
+    giveUp: "Drop this change and keep the booking as it was",
+    givingUp: "Dropping…",
+    dropped: "The change is dropped: the booking stays as it was.",
+    following: "Payment received. Changing the booking…",
+    followingSlow: "Payment received. The booking shows the change in a moment: reload this " +
+                   "page if it does not.",
+    processing: "Your direct debit is being processed; the change takes effect once it has " +
+                "gone through.",
+    historyHeading: "Changes made",
+    historyNone: "No changes yet.",
+    historyItem: "{date}: {what}. {amount}",
+    whatTicket: "ticket {from} → {to}",
+    whatAdded: "added {names}",
+    whatDropped: "dropped {names}",
+    paid: "Paid {amount}.",
+    refunded: "Refunded {amount}.",
+    notRefunded: "Price lower by {amount}, nothing refunded.",
+    samePrice: "No change in price.",
+    waiting: "Waiting for the payment of {amount}.",
+    cancelled: "Dropped, not paid.",
+    expired: "Dropped, not paid in time.",
+    // The money desk.
+    colChange: "Change",
+    deskOpen: "Change booking",
+    deskOpenFor: "of {name}",
+    deskHeading: "Change the booking of {name}",
+    deskIntro: "As an organiser you may change a confirmed booking after the deadline too, " +
+               "and choose ticket types that need a code. A difference to pay is the " +
+               "buyer's, through an order of its own.",
+    deskSubmit: "Change the booking…",
+    deskTitle: "Change this booking?",
+    deskText: "The booking of {name} becomes: {what}. {price}",
+    deskYes: "Yes, change it",
+    deskApplied: "The booking of {name} is changed.",
+    deskPending: "The change takes effect once the buyer has paid the difference of {amount} " +
+                 "(order {reference}).",
+    deskPayLink: "Link to pay the difference",
+  },
 };
