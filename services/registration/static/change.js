@@ -463,3 +463,11 @@ async function payChangeDifference({ change, catalog, currency, heading, payer, 
     onRefused: (error) => follow(CHANGE_POLL_MS * 5, error.message),
   });
 }
+
+// On a page with a change section (the delegate's, the buyer's): say why the form is not
+// offered now (``text``), or offer it again (no text).
+function changeNote(text) {
+  $("change-note").textContent = text || "";
+  $("change-note").hidden = !text;
+  $("change-form-holder").hidden = Boolean(text);
+}

@@ -173,12 +173,6 @@ async function ownChanges() {
   return answer.ok ? answer.data.items : null;
 }
 
-function changeNote(text) {
-  $("change-note").textContent = text || "";
-  $("change-note").hidden = !text;
-  $("change-form-holder").hidden = Boolean(text);
-}
-
 // A confirmed booking the delegate pays for: the form, unless a change waits for its
 // payment (paid or dropped first, above) or changes are closed; the changes made so far.
 async function showChange() {

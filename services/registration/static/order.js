@@ -176,12 +176,6 @@ async function orderChanges() {
   return answer.ok ? answer.data.items : null;
 }
 
-function changeNote(text) {
-  $("change-note").textContent = text || "";
-  $("change-note").hidden = !text;
-  $("change-form-holder").hidden = Boolean(text);
-}
-
 async function reloadCatalog() {
   const answer = await api("GET", "/api/catalog");
   if (answer.ok) { catalog = answer.data; }
