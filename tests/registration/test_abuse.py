@@ -30,10 +30,11 @@ def admin_total(api) -> int:
 
 @pytest.fixture
 def limited(start_service, registration_config):
-    """Registration with the limits on, behind one trusted load balancer, tuned small."""
-    def start(limits: str):
+    """Registration with the limits on, behind one trusted load balancer, tuned small;
+    ``catalog``: a catalog file of the test's own."""
+    def start(limits: str, catalog=None):
         config = {**registration_config, "RATE_LIMITS": "on", "TRUSTED_PROXY_HOPS": "1",
-                  "ABUSE_LIMITS": limits}
+                  "ABUSE_LIMITS": limits, **({"CATALOG_FILE": str(catalog)} if catalog else {})}
         return start_service(RegistrationService, config)[1]
     return start
 
@@ -147,3 +148,24 @@ class TestClientAddress:
         assert client_address(self.request("1.2.3.4, 203.0.113.5, 10.0.0.9"), 2) == (
             "203.0.113.5")
         assert client_address(self.request(), 1) == "10.0.0.2"
+
+
+def test_a_bot_bursting_for_a_scarce_workshop_leaves_its_last_seats_to_people(limited,
+                                                                               catalog_file):
+    def five_seats(document):
+        next(a for a in document["add_ons"] if a["code"] == WORKSHOP)["capacity"] = 5
+
+    api = limited("scarce_share=0.1,scarce_minimum=2,bookings_per_client=20/600",
+                  catalog_file(five_seats))
+    burst = [book(api, "203.0.113.66", email=f"bot{n}@example.org", add_ons=[WORKSHOP])
+             for n in range(10)]
+    assert [r.status_code for r in burst] == [201, 201] + [429] * 8
+    assert {r.json()["error"]["code"] for r in burst[2:]} == {"holding_too_many"}
+    # Three people, each from their own address, take the last three seats.
+    for n in range(3):
+        taken = book(api, f"198.51.100.{n}", email=f"person{n}@example.org", add_ons=[WORKSHOP])
+        assert taken.status_code == 201, taken.text
+    left = {a["code"]: a["remaining"] for a in api.get("/api/catalog").json()["add_ons"]}
+    assert left[WORKSHOP] == 0
+    full = book(api, "198.51.100.9", email="late@example.org", add_ons=[WORKSHOP])
+    assert (full.status_code, full.json()["error"]["code"]) == (409, "sold_out")
