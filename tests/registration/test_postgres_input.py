@@ -4,6 +4,8 @@ integer beyond 64 bits) is answered with a 4xx naming the field, never a 500."""
 import pytest
 
 from services.badges.service import BadgesService
+from services.notifications.service import NotificationsService
+from services.payments.service import PaymentsService
 from services.registration.service import RegistrationService
 from tests.conftest import make_config
 from tests.registration.conftest import delegate
@@ -57,3 +59,30 @@ def test_a_delegate_changes_and_cancels_on_postgres(on_postgres):
     cancelled = on_postgres.post(f"{path}/cancel", headers=headers)
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("service, calls", [
+    ("payments", [("GET", "/api/admin/orders/%00/money"), ("GET", "/api/admin/orders/%00/payments"),
+                  ("GET", "/api/orders/%00/documents"), ("GET", "/api/orders/%00/receipt.pdf"),
+                  ("GET", "/api/orders/x/documents/%00.pdf"),
+                  ("GET", "/api/admin/transfers?status=%00"), ("GET", "/api/admin/audit?actor=%00"),
+                  ("POST", "/api/admin/transfers/%00/dismiss"),
+                  ("POST", "/api/admin/orders/%00/refund")]),
+    ("notifications", [("GET", "/api/admin/registrations/%00/messages"),
+                       ("GET", "/api/admin/orders/%00/messages"),
+                       ("POST", "/api/admin/messages/%00/resend"),
+                       ("POST", "/api/admin/messages/99999999999999999999999/resend"),
+                       ("GET", "/api/admin/audit?actor=%00")]),
+])
+def test_payments_and_notifications_refuse_odd_values_too(start_service, amqp_uri,
+                                                          postgres_url, service, calls):
+    service_class = {"payments": PaymentsService, "notifications": NotificationsService}[service]
+    api = start_service(service_class, make_config(
+        service, amqp_uri, postgres_url, STRIPE_API_KEY="sk_test_unused",
+        STRIPE_API_BASE="http://127.0.0.1:9", STRIPE_PUBLISHABLE_KEY="pk_test_unused",
+        STRIPE_WEBHOOK_SECRET="whsec_unused", SMTP_HOST="127.0.0.1", SMTP_PORT="9",
+        PUBLIC_BASE_URL="http://127.0.0.1"))[1]
+    for method, path in calls:
+        answer = api.request(method, path, json={}, headers={
+            **api.as_admin(), "X-Order-Token": "x", "Idempotency-Key": "odd"})
+        assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text)
