@@ -108,6 +108,7 @@ def catalog_view(uow: UnitOfWork, catalogs: Catalogs, now: datetime) -> CatalogV
             "vat_rate_percent": str(conference.vat_rate_percent),
             "hold_minutes": conference.hold_minutes,
             "name_changes_until": conference.name_changes_until,
+            "changes_until": conference.last_change_day,
             "refund_policy": [step.model_dump(mode="json") for step in conference.refund_policy],
             "payment_methods": ["card", *(["invoice"] if _offers_invoice(catalog, early)
                                           else [])],
