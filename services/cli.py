@@ -280,6 +280,12 @@ def run_everything() -> None:
 
     config = service_config("payments")
     os.environ["ALLOW_LOCAL_SECRETS"] = "1"  # this machine's own run: its local values do
+    # The desk page (badges) sends colleagues instead through registration, from either
+    # name of this machine (http://localhost is a secure context for the camera).
+    desk = SERVICE_PORTS["badges"]
+    os.environ.setdefault("BADGES_REGISTRATION_PUBLIC_URL", config["PUBLIC_BASE_URL"])
+    os.environ.setdefault("REGISTRATION_CORS_ORIGINS",
+                          f"http://127.0.0.1:{desk},http://localhost:{desk}")
     print(f"declared {declare_all_queues(amqp_uri())} queues")
     processes = {
         "localstripe": start_localstripe(config["STRIPE_API_BASE"],

@@ -48,12 +48,13 @@ class Stack:
     """Registration and payments running together; Stripe's webhook pointed at payments."""
 
     def __init__(self, registration, payments, stripe_client, amqp_uri,
-                 notifications_config=None):
+                 notifications_config=None, badges_config=None):
         self.registration = registration
         self.payments = payments
         self.stripe = stripe_client
         self.amqp_uri = amqp_uri
         self.notifications_config = notifications_config
+        self.badges_config = badges_config  # started by ``everything``
         self.notifications = None  # an Api once the ``mail`` fixture has started it
 
     def pay(self, payment: dict, card: str = "ok") -> str:
@@ -120,8 +121,9 @@ def origin(config: dict) -> str:
 @pytest.fixture
 def stack(start_service, amqp_uri, tmp_path, catalog_file, stripe_client, webhook,
           payments_config, request):
-    """Registration and payments, and how to start notifications (``mail``); the pages
-    that registration serves call payments and notifications where they run (CORS).
+    """Registration and payments, and how to start notifications (``mail``) and badges
+    (``everything``); the pages that registration serves call payments and notifications
+    where they run, and the desk page registration (CORS).
     Markers: ``catalog(**sections)`` for a test's own catalog, ``lost_webhooks`` for a
     Stripe whose webhooks never arrive."""
     marker = request.node.get_closest_marker("catalog")
@@ -136,14 +138,18 @@ def stack(start_service, amqp_uri, tmp_path, catalog_file, stripe_client, webhoo
         SEND_RETRY_SECONDS=0.3, PAYMENT_DUE_DELAY_SECONDS=0, PUBLIC_BASE_URL=pages,
         CORS_ORIGINS=pages)
     payments_config.update(CORS_ORIGINS=pages, PUBLIC_BASE_URL=pages)
+    badges_config = make_config("badges", amqp_uri, f"sqlite:///{tmp_path / 'badges.db'}",
+                                REGISTRATION_PUBLIC_URL=pages)
     registration_config.update(PUBLIC_BASE_URL=pages,
+                               CORS_ORIGINS=f"{pages},{origin(badges_config)}",
                                PAYMENTS_PUBLIC_URL=origin(payments_config),
                                NOTIFICATIONS_PUBLIC_URL=origin(notifications_config))
     _, payments = start_service(PaymentsService, payments_config)
     _, registration = start_service(RegistrationService, registration_config)
     lost = request.node.get_closest_marker("lost_webhooks")
     webhook(None if lost else payments_config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1])
-    return Stack(registration, payments, stripe_client, amqp_uri, notifications_config)
+    return Stack(registration, payments, stripe_client, amqp_uri, notifications_config,
+                 badges_config)
 
 
 @pytest.fixture
@@ -158,10 +164,9 @@ def mail(stack, start_service, tmp_path):
 
 
 @pytest.fixture
-def everything(stack, mail, start_service, amqp_uri, tmp_path):
+def everything(stack, mail, start_service):
     """The stack with badges and notifications, and a mail sink; (stack, badges, sink)."""
-    _, badges = start_service(BadgesService, make_config(
-        "badges", amqp_uri, f"sqlite:///{tmp_path / 'badges.db'}"))
+    _, badges = start_service(BadgesService, stack.badges_config)
     return stack, badges, mail
 
 

@@ -43,7 +43,8 @@ def desk_view(badge: Badge) -> dict:
     return {
         "registration_id": badge.registration_id, "reference": badge.reference,
         "name": full_name(badge), "organisation": badge.organisation,
-        "ticket_type_name": badge.ticket_type_name, "role": badge.role,
+        "country": badge.country, "ticket_type_name": badge.ticket_type_name,
+        "role": badge.role,
         "add_on_names": badge.add_on_names or [], "attention": badge.attention,
         "unprintable": badge.missing_glyphs, "status": badge.status,
         "badge_version": badge.version, "printed_count": badge.printed_count,

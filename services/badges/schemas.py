@@ -54,6 +54,7 @@ class DeskPerson(BaseModel):
     reference: str
     name: str
     organisation: str
+    country: str = Field(description="ISO 3166-1 alpha-2, as the badge prints it")
     ticket_type_name: str
     role: str
     add_on_names: list[str]
@@ -92,6 +93,11 @@ class BrowserPrintResult(BaseModel):
     registration_id: str
     badge_version: int
     printed_count: int
+
+
+class DeskPageConfig(BaseModel):
+    registration_url: str = Field(description="where the desk page calls registration "
+                                  "(REGISTRATION_PUBLIC_URL)")
 
 
 class PrinterList(BaseModel):

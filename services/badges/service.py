@@ -1,6 +1,7 @@
 """The badges service (port 8002): print-ready badges, the desk, and check-in."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
@@ -19,6 +20,7 @@ from services.badges.schemas import (
     CheckInRequest,
     CheckInResult,
     DayList,
+    DeskPageConfig,
     DeskPrintRequest,
     DeskPrintResult,
     PrinterList,
@@ -37,17 +39,23 @@ from shared.rpc import rpc
 STATIC = Path(__file__).with_name("static")
 DESK_FILES = {"desk.js": "text/javascript", "desk-print.js": "text/javascript",
               "desk-camera.js": "text/javascript", "desk-offline.js": "text/javascript",
-              "desk.css": "text/css"}
-# The camera is the page's own to use (a tablet scans with it); a badge's PDF is shown in a
-# frame of the page (blob:) to print it.
-PAGE_SECURITY = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; "
-                               "media-src 'self' blob: mediastream:; frame-src 'self' blob:; "
-                               "object-src 'none'; base-uri 'none'; form-action 'self'",
-    "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), payment=()",
-}
+              "desk-colleague.js": "text/javascript", "desk.css": "text/css"}
 STAFF = (ADMIN, DESK)
 PDF = {200: ("The badges", "application/pdf")}
+
+
+def page_security(registration_url: str) -> dict:
+    """The desk page's headers: the camera is the page's own to use (a tablet scans with
+    it); a badge's PDF is shown in a frame of the page (blob:) to print it; the page calls
+    registration to send a colleague instead."""
+    registration = "{0.scheme}://{0.netloc}".format(urlsplit(registration_url))
+    return {
+        "Content-Security-Policy": f"default-src 'self'; connect-src 'self' {registration}; "
+                                   "img-src 'self' blob: data:; "
+                                   "media-src 'self' blob: mediastream:; frame-src 'self' blob:; "
+                                   "object-src 'none'; base-uri 'none'; form-action 'self'",
+        "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), payment=()",
+    }
 
 
 def render_off_hub(badges, layout):
@@ -174,11 +182,23 @@ class BadgesService(HttpService):
         request.audit_ids = [r["registration_id"] for r in results if r["code"] != "not_found"]
         return {"results": results}
 
+    def registration_url(self) -> str:
+        """Where the desk page reaches registration (``REGISTRATION_PUBLIC_URL``; by default
+        ``PUBLIC_BASE_URL``, registration's public address)."""
+        return (self.config.get("REGISTRATION_PUBLIC_URL")
+                or self.config["PUBLIC_BASE_URL"]).rstrip("/")
+
+    @http("GET", "/api/desk/page-config", summary="What the desk page needs: where "
+          "registration answers (to send a colleague instead)",
+          responses={200: ("The desk page's settings", DeskPageConfig)})
+    def desk_page_config(self, request):
+        return DeskPageConfig(registration_url=self.registration_url())
+
     @http("GET", "/desk", summary="The registration desk page (it asks for the desk token)",
           responses={200: ("The page", "text/html")})
     def desk_page(self, request):
         return Response((STATIC / "desk.html").read_bytes(), mimetype="text/html",
-                        headers=PAGE_SECURITY)
+                        headers=page_security(self.registration_url()))
 
     @http("GET", "/desk/<string:filename>", summary="The desk page's script and style",
           responses={200: ("A script or a style sheet", ("text/javascript", "text/css"))})
@@ -186,6 +206,6 @@ class BadgesService(HttpService):
         if filename not in DESK_FILES:
             raise NotFound("No such file.")
         return Response((STATIC / filename).read_bytes(), mimetype=DESK_FILES[filename],
-                        headers=PAGE_SECURITY)
+                        headers=page_security(self.registration_url()))
 
 

@@ -187,7 +187,74 @@ def offline_scenario(browser, base_url, args, shots) -> dict:
     return seen
 
 
-SCENARIOS = {"desk": desk_scenario, "offline": offline_scenario}
+def colleague_scenario(browser, base_url, args, shots) -> dict:
+    """At each width, a delegate found by name and a colleague sent instead (a refusal by
+    its field first); the colleague green and their badge printed; the delegate's ticket
+    red, the colleague's green. Then, offline, the action is not offered."""
+    from shared.auth import ticket_token
+
+    seen = {}
+    for width, person, instead in zip(args["widths"], args["delegates"], args["colleagues"],
+                                      strict=True):
+        phone = width < 600
+        context = browser.new_context(viewport={"width": width, "height": 844 if phone else 900},
+                                      is_mobile=phone, has_touch=phone)
+        context.add_init_script(PRINT_DIALOG)
+        desk = Desk(context.new_page(), base_url, shots)
+        page, at = desk.page, seen.setdefault(str(width), {})
+        desk.sign_in(args["desk_token"])
+        page.get_by_label("Find a delegate").fill(person["search"])
+        page.get_by_role("button", name=f"Send a colleague instead of {person['name']}").click()
+        form = page.locator("#colleague")
+        at["prefilled"] = [page.get_by_label(label).input_value()
+                           for label in ("Organisation", "Country")]
+        page.get_by_label("Given name").fill(instead["given_name"])
+        page.get_by_label("Family name").fill(instead["family_name"])
+        page.get_by_label("Which name the badge prints first").select_option("family_first")
+        page.get_by_label("Email").fill("not an address")
+        page.get_by_role("button", name="Send the colleague instead").click()
+        expect(page.locator("#colleague-email-error")).to_be_visible(timeout=15000)
+        at["email_error"] = page.locator("#colleague-email-error").inner_text()
+        at["email_invalid"] = page.get_by_label("Email").get_attribute("aria-invalid")
+        at["axe_form"] = axe_violations(page)
+        desk.shot(f"colleague-form-{width}")
+        page.get_by_label("Email").fill(instead["email"])
+        with page.expect_response(lambda r: r.url.endswith("/substitute")
+                                  and r.request.method == "POST") as answer:
+            page.get_by_role("button", name="Send the colleague instead").click()
+        colleague = answer.value.json()
+        at["status"], at["form_hidden"] = answer.value.status, form.is_hidden()
+        at["colleague"] = desk.verdict("Ready to check in")
+        expect(page.locator("#verdict-print")).to_have_text("The badge is ready.",
+                                                            timeout=30000)
+        expect(page.locator("#results li").first).to_contain_text("REPLACED")
+        at["results"] = page.locator("#results li").all_inner_texts()
+        at["axe_colleague"] = axe_violations(page)
+        desk.shot(f"colleague-ready-{width}")
+        page.get_by_role("button", name="Print the badge").click()
+        at["printed"] = desk.printed("Badge printed from this browser")
+        desk.scan(ticket_token(args["secret"], person["registration_id"]))
+        at["old_ticket"] = desk.verdict("Replaced")
+        desk.scan(ticket_token(args["secret"], colleague["id"]))
+        at["new_ticket"] = desk.verdict("Checked in")
+        desk.printed("Badge printed from this browser")
+        at["print_dialogs"] = page.evaluate("window.printDialogs")
+        desk.shot(f"colleague-checked-in-{width}")
+        if width == args["widths"][-1]:
+            button = page.get_by_role("button", name=f"Send a colleague instead of "
+                                                      f"{args['stays']['name']}")
+            page.get_by_label("Find a delegate").fill(args["stays"]["search"])
+            button.wait_for()
+            context.set_offline(True)
+            expect(page.locator("#connection")).to_contain_text("Offline")
+            expect(page.locator("#results li").first).to_contain_text(args["stays"]["name"])
+            seen["offline_offered"] = button.count()
+        context.close()
+    return seen
+
+
+SCENARIOS = {"desk": desk_scenario, "offline": offline_scenario,
+             "colleague": colleague_scenario}
 
 
 def main(scenario, base_url, args_json, screenshots):

@@ -1,9 +1,11 @@
 // The registration desk: sign in with the desk token; scan a QR code (USB scanner, or the
 // tablet's camera) for a large verdict: green (checked in now: the badge prints at once),
-// amber (already in, since when), red (may not come in, and why); find delegates by name.
-// Without the network it goes on with today's list (desk-offline.js). The token lives in
-// this tab's sessionStorage; the printer choice, the list and the queue in localStorage.
+// amber (already in, since when), red (may not come in, and why); find delegates by name,
+// and send a colleague instead of one (desk-colleague.js). Without the network it goes on
+// with today's list (desk-offline.js). The token lives in this tab's sessionStorage; the
+// printer choice, the list and the queue in localStorage.
 import { cameraAvailable, startCamera } from "./desk-camera.js";
+import { ColleagueForm } from "./desk-colleague.js";
 import { OfflineDesk } from "./desk-offline.js";
 import { loadPrinters, printBadge } from "./desk-print.js";
 
@@ -15,14 +17,18 @@ const HEADLINES = {
   expired: "Expired unpaid", cancelled: "Cancelled", wrong_day: "Wrong day",
   replaced: "Replaced", print: "Printing the badge", offline: "No connection",
   unverifiable: "Search the name", no_list: "No list for today",
+  colleague: "Ready to check in",
 };
 const CHECK_IN_WAIT_MS = 6000;  // then the desk goes on without the network
 const REQUEST_WAIT_MS = 20000;
 const LIST_REFRESH_MS = 5 * 60 * 1000;  // today's list taken again, while online
+const BADGE_WAIT_MS = 30000;  // for a colleague's badge: badges makes it within seconds
+const BADGE_POLL_MS = 500;
 const STATUS_WORDS = { pending: "awaits payment", withdrawn: "cancelled", replaced: "replaced",
                        expired: "expired unpaid" };
 let stopCamera = null;
 let busy = Promise.resolve();
+let onScreen = 0;  // which verdict is on screen: each new scan or search counts one up
 
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
@@ -39,6 +45,7 @@ async function api(method, path, body, waitMs = REQUEST_WAIT_MS) {
 }
 
 const offline = new OfflineDesk(api);
+const colleagues = new ColleagueForm(api, showColleague);
 
 function unreachable(error) {
   return error instanceof TypeError || error?.name === "TimeoutError";
@@ -60,12 +67,15 @@ function showError(id, text) {
 
 // Before any new scan or search: nothing of the last one stays on screen.
 function clearMessages() {
+  onScreen += 1;
+  colleagues.close();
   $("verdict").hidden = true;
   $("verdict").className = "verdict";
   for (const id of ["verdict-headline", "verdict-name", "verdict-message", "verdict-ticket",
                     "verdict-print"]) { $(id).textContent = ""; }
   $("verdict-add-ons").replaceChildren();
-  for (const id of ["verdict-attention", "verdict-unprintable", "verdict-print-button"]) {
+  for (const id of ["verdict-attention", "verdict-unprintable", "verdict-check-in-button",
+                    "verdict-print-button"]) {
     $(id).hidden = true;
   }
   for (const id of ["search-error", "camera-error", "sync-report"]) { showError(id, ""); }
@@ -216,6 +226,70 @@ function button(text, label, className, onClick) {
   return element;
 }
 
+function checkInFound(badge) {
+  const path = `/api/badges/${encodeURIComponent(badge.registration_id)}/checkin`;
+  return serially(async () => {
+    clearMessages();
+    await checkIn(() => api("POST", path, undefined, CHECK_IN_WAIT_MS),
+                  () => offline.checkIn(badge.registration_id));
+    await search();
+  });
+}
+
+async function found(reference) {
+  const response = await api("GET", `/api/desk/search?q=${encodeURIComponent(reference)}`);
+  const items = response.ok ? (await response.json()).items : [];
+  return items.find((item) => item.reference === reference);
+}
+
+// The colleague's badge once badges has heard of them and of the delegate replaced (a
+// second or two); null if that takes too long or the desk has moved on.
+async function colleagueBadge(colleague, delegate, shown) {
+  const deadline = Date.now() + BADGE_WAIT_MS;
+  while (Date.now() < deadline && shown === onScreen) {
+    const [badge, replaced] = await Promise.all([found(colleague.reference),
+                                                 found(delegate.reference)]);
+    if (badge?.badge_version && replaced?.status === "replaced") { return badge; }
+    await new Promise((resolve) => { setTimeout(resolve, BADGE_POLL_MS); });
+  }
+  return null;
+}
+
+// The colleague sent instead of ``delegate``: green, ready to check in with the delegate's
+// ticket; checking in and printing offered once their badge is made; the list shows the
+// delegate replaced.
+async function showColleague(delegate, colleague, nameOrder) {
+  clearMessages();
+  const shown = onScreen;
+  const names = [colleague.given_name, colleague.family_name].filter(Boolean);
+  const person = {
+    name: (nameOrder === "family_first" ? names.reverse() : names).join(" "),
+    organisation: colleague.organisation, reference: colleague.reference,
+    ticket_type_name: delegate.ticket_type_name, add_on_names: delegate.add_on_names,
+  };
+  showVerdict("ok", "colleague", person, `Comes instead of ${delegate.name}, whose ticket ` +
+              "no longer admits anyone.");
+  tellPrint(`Making ${person.name}'s badge…`, true);
+  $("scan").focus();
+  let badge = null;
+  try {
+    badge = await colleagueBadge(colleague, delegate, shown);
+  } catch (error) {
+    if (!unreachable(error)) { throw error; }
+  }
+  if (shown !== onScreen) { return; }
+  if (!badge) {
+    tellPrint("The badge is not made yet: search the name in a moment.", false);
+    return;
+  }
+  tellPrint("The badge is ready.", true);
+  $("verdict-check-in-button").onclick = () => checkInFound(badge);
+  $("verdict-print-button").onclick = () => print(badge);
+  $("verdict-check-in-button").hidden = $("verdict-print-button").hidden = false;
+  await search();
+  offline.refresh().catch(() => {});
+}
+
 function showResults(items) {
   const list = $("results");
   list.replaceChildren();
@@ -231,20 +305,21 @@ function showResults(items) {
     const actions = document.createElement("div");
     actions.className = "actions";
     if (badge.status === "active") {
-      const path = `/api/badges/${encodeURIComponent(badge.registration_id)}/checkin`;
       actions.append(
-        button("Check in", `Check in ${badge.name}`, "", () => serially(async () => {
-          clearMessages();
-          await checkIn(() => api("POST", path, undefined, CHECK_IN_WAIT_MS),
-                        () => offline.checkIn(badge.registration_id));
-          await search();
-        })),
+        button("Check in", `Check in ${badge.name}`, "", () => checkInFound(badge)),
         button("Print badge", `Print the badge of ${badge.name}`, "secondary", async () => {
           clearMessages();
           showVerdict("info", "print", badge, "");
           await print(badge);
           await search();
         }));
+      if (!badge.checked_in_at && navigator.onLine) {
+        actions.append(button("Send a colleague instead",
+                              `Send a colleague instead of ${badge.name}`, "secondary", () => {
+          clearMessages();
+          colleagues.open(badge);
+        }));
+      }
     }
     item.append(who, actions);
     list.append(item);
@@ -351,7 +426,11 @@ function start() {
   window.addEventListener("online", sendQueued);
   setInterval(() => { if (token() && navigator.onLine) { offline.refresh().catch(() => {}); } },
               LIST_REFRESH_MS);
-  window.addEventListener("offline", showConnection);
+  window.addEventListener("offline", () => {
+    showConnection();
+    colleagues.close();
+    search();
+  });
   if (token()) { openDesk(); } else { signOut(); }
 }
 
