@@ -38,8 +38,9 @@ class MailSink:
         self.process.wait(10)
 
     def messages(self) -> list:
+        """The emails received so far (not one the sink is still writing: a dot file)."""
         return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-                for path in sorted(self.directory.glob("*.eml"))]
+                for path in sorted(self.directory.glob("[!.]*.eml"))]
 
     def wait_for(self, count: int, timeout: float = 20) -> list:
         return wait_until(lambda: len(found := self.messages()) >= count and found, timeout,

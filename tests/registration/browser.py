@@ -1321,6 +1321,8 @@ def change_add_and_pay(visit, args, seen):
     visit.shot("difference")
     pay_by_card(visit, args["card"])
     expect(page.locator("#add-ons")).to_have_text(args["add_on_name"], timeout=30000)
+    # the booking is drawn first, the news said once the form is drawn again
+    expect(page.locator("#status")).to_contain_text("Your booking is changed", timeout=10000)
     seen["status_after"] = visit.text("#status")
     seen["add_ons_after"] = visit.text("#add-ons")
     seen["paid_after"] = visit.text("#amount-paid")
