@@ -21,11 +21,13 @@ at least once, and a retry may follow a partial success elsewhere.
 """
 
 import logging
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from kombu import Exchange, Queue
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.events import EventHandler as NamekoEventHandler
+from nameko.messaging import QueueConsumer
 from nameko.standalone.events import get_event_exchange
 
 from shared import metrics
@@ -62,7 +64,26 @@ def handler_queues(source: str, event_type: str, service: str, method: str) -> H
     return HandlerQueues(main, retry, dead)
 
 
+RECONNECT_EVERY = 1.0  # seconds between tries while the broker is away
+
+
+class QuicklyReconnectingConsumer(QueueConsumer):
+    """nameko's queue consumer, trying the broker again every second while it is away.
+    kombu's default waits 2, 4, 6, 8… s between tries, so a broker back after a 12 s
+    restart was heard up to 8 s late (seen in the fault suite)."""
+
+    @contextmanager
+    def establish_connection(self):
+        with self.create_connection() as connection:
+            connection.ensure_connection(
+                self.on_connection_error, self.connect_max_retries,
+                interval_start=RECONNECT_EVERY, interval_step=0, interval_max=RECONNECT_EVERY)
+            yield connection
+
+
 class EventHandler(NamekoEventHandler):
+    queue_consumer = QuicklyReconnectingConsumer()
+
     def __init__(self, source_service: str, event_type: str, **kwargs):
         super().__init__(source_service, event_type, reliable_delivery=True, **kwargs)
 

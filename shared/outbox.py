@@ -100,7 +100,7 @@ class OutboxRelay:
         amqp_uri: str,
         batch_size: int = 200,
         idle_interval: float = 1.0,
-        max_backoff: float = 15.0,
+        max_backoff: float = 2.0,
     ):
         self.sessions = sessions
         self.batch_size = batch_size

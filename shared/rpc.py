@@ -11,6 +11,7 @@ import logging
 import eventlet
 from nameko.rpc import Rpc, RpcConsumer
 
+from shared.consumer import QuicklyReconnectingConsumer
 from shared.errors import Refusal, Unavailable
 from shared.queues import declare_queues, quorum_queue
 
@@ -38,6 +39,8 @@ class QuorumRpcConsumer(RpcConsumer):
     """nameko's request queue, ``rpc-<service>``, as a quorum queue (``shared.queues``; a
     classic one is migrated). The callers' reply queues stay classic: each lives only as
     long as its caller (auto-deleted, expiring), which a quorum queue cannot."""
+
+    queue_consumer = QuicklyReconnectingConsumer()
 
     def setup(self):
         if self.queue is None:

@@ -72,7 +72,7 @@ def prepare_delay(tries: int) -> float:
     return min(0.5 * 2 ** (tries - 1), MAX_PREPARE_DELAY)
 
 
-FIRST_CHECK_SECONDS = 25.0
+FIRST_CHECK_SECONDS = 10.0
 LAST_CHECK_INTERVAL = 3600.0
 
 

@@ -73,9 +73,9 @@ def test_stripe_is_asked_again_soon_and_never_less_often_than_every_5_seconds():
 
 
 def test_a_tried_payment_is_checked_soon_then_less_and_less_often():
-    assert next_check_in(None) == 25
-    assert [next_check_in(s) for s in (25, 50, 1000, 3000)] == [50, 100, 2000, 3600]
-    assert next_check_in(1) == 25
+    assert next_check_in(None) == 10
+    assert [next_check_in(s) for s in (10, 20, 1000, 3000)] == [20, 40, 2000, 3600]
+    assert next_check_in(1) == 10
 
 
 @pytest.mark.parametrize(("code", "words"), [
