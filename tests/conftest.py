@@ -35,10 +35,21 @@ DESK_TOKEN = "test-desk-token"
 FINANCE_TOKEN = "test-finance-token"
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on, and never one handed out before in this run: a service
+    is often given its port a while before it binds it, and eventlet binds with
+    SO_REUSEPORT, so two services given the same port would share it silently (a request
+    to one answered by the other's 404)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
