@@ -23,7 +23,10 @@ class MailSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.eml"
+        # Named by arrival to the nanosecond, so that sorting the names orders the mail.
+        now = time.time_ns()
+        arrived = time.strftime("%Y%m%dT%H%M%S", time.localtime(now // 10**9))
+        name = f"{arrived}.{now % 10**9:09d}-{uuid.uuid4().hex[:8]}.eml"
         (self.directory / f".{name}").write_bytes(envelope.original_content)
         (self.directory / f".{name}").rename(self.directory / name)  # readers see it whole
         return "250 Message accepted for delivery"
