@@ -4,12 +4,12 @@ checks a delegate in. Each handler is idempotent (``first_delivery``)."""
 import logging
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from services.registration import booking_changes
 from services.registration.changes import cancel_all
 from services.registration.domain import Status
-from services.registration.models import Catalogs, Order, Registration
+from services.registration.models import BookingChange, Catalogs, Order, Registration
 from services.registration.orders import (
     announce,
     announce_order,
@@ -25,7 +25,13 @@ log = logging.getLogger(__name__)
 
 
 def _order(uow: UnitOfWork, event: Event) -> Order | None:
-    """The order an event names, locked, the first time this handler sees the event."""
+    """The order an event names, locked, the first time this handler sees the event.
+    The order of a booking change is locked after its booking, as cancelling or changing
+    that booking locks them: the other way round, two of them could deadlock."""
+    booking = uow.session.scalar(select(BookingChange.registration_id)
+                                 .where(BookingChange.order_id == event.data.order_id))
+    if booking is not None:
+        uow.session.get(Registration, booking, with_for_update={"of": Registration})
     order = uow.session.get(Order, event.data.order_id, with_for_update=True)
     if order is None:
         log.warning("%s %s names an unknown order", event.type, event.id)

@@ -3,14 +3,16 @@ instances sharing PostgreSQL: no limit is ever exceeded, and no place is lost.""
 
 import eventlet
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 
-from services.registration.models import Limit
-from tests.conftest import ADMIN_TOKEN
-from tests.registration.conftest import delegate
+from services.registration.models import Limit, Order, Registration
+from services.registration.service import RegistrationService
+from tests.conftest import ADMIN_TOKEN, make_config, wait_until
+from tests.registration.conftest import delegate, register
+from tests.registration.test_payment_events import payment_succeeded, wait_for_status
 
 pytestmark = pytest.mark.postgres
-WORKSHOP, OTHER_WORKSHOP = "ws-evaluation", "ws-climate-dialogue"
+WORKSHOP, OTHER_WORKSHOP, GALA = "ws-evaluation", "ws-climate-dialogue", "gala-dinner"
 
 
 @pytest.fixture
@@ -75,3 +77,38 @@ def test_changes_racing_for_the_last_places_never_exceed_a_limit(two_instances, 
     assert {(c["status"], c["difference"]) for c in won} == {("applied", 0)}
     swapped = sum(1 for c in won if c["before"]["add_ons"] == [OTHER_WORKSHOP])
     assert places[f"add_on:{OTHER_WORKSHOP}"] == 4 - swapped
+
+
+def test_paying_a_change_locks_its_booking_before_its_order(
+        start_service, amqp_uri, postgres_url, publish):
+    """Cancelling or changing a booking locks it, then its change's order: the payment of
+    that order must take them in the same order, or the two could deadlock. While a
+    booking is held, its change's payment waits for it without holding the order."""
+    _, api = start_service(RegistrationService,
+                           make_config("registration", amqp_uri, postgres_url))
+    created = register(api, add_ons=[])
+    publish(payment_succeeded(created))
+    wait_for_status(api, created, "confirmed")
+    made = api.post(f"/api/registrations/{created['id']}/changes", json={"add_ons": [GALA]},
+                    headers={"X-Registration-Token": created["token"]})
+    assert made.status_code == 201 and made.json()["status"] == "pending_payment", made.text
+    made = made.json()
+
+    engine = create_engine(postgres_url)
+    with engine.connect() as cancelling, engine.connect() as other:
+        cancelling.execute(select(Registration.id).where(Registration.id == created["id"])
+                           .with_for_update())
+        publish(payment_succeeded({"order_id": made["order_id"]}, made["difference"],
+                                  intent="pi_change"))
+        wait_until(lambda: other.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()")).scalar() == 1, 10,
+            message="the payment waiting for the booking")
+        other.execute(select(Order.id).where(Order.id == made["order_id"])
+                      .with_for_update(nowait=True))  # free: the payment does not hold it
+        other.rollback()
+        cancelling.rollback()
+    engine.dispose()
+    wait_until(lambda: api.get(f"/api/registrations/{created['id']}", headers={
+        "X-Registration-Token": created["token"]}).json()["add_ons"] == [GALA], 10,
+        message="the change taking effect")
