@@ -105,6 +105,34 @@ async function sendChange(path, { name, body, headers = {}, bearer }) {
   return answer;
 }
 
+// What the delegate's and the buyer's pages do when their form confirms a change: send it
+// (`send`: sendChange's arguments but the body) and then, refused because the booking can
+// no longer change here, `onClosed()` redraws the section to say why; refused otherwise,
+// the form shows it by its field; applied, `onApplied(change)`; waiting for the
+// difference, `onPending(change)` with the page's payment block.
+async function submitChange(form, path, send, body, { onClosed, onApplied, onPending }) {
+  form.confirmBusy(true);
+  const answer = await sendChange(path, { ...send, body });
+  form.confirmBusy(false);
+  if (!answer.ok) {
+    if (answer.error.code === "change_pending" || answer.error.code === "changes_closed") {
+      await onClosed();
+      $("change-note").focus();
+      return;
+    }
+    await form.refuse(answer.error, body);
+    return;
+  }
+  const change = answer.data;
+  if (change.status === "applied") {
+    await onApplied(change);
+    return;
+  }
+  changeNote(t("change.pendingNote"));
+  await onPending(change);
+  $("payment-heading").focus();
+}
+
 // ---- The form -------------------------------------------------------------------------
 
 // The common start of the names of `addOns` ("Pre-conference workshop (9 June)" of

@@ -224,30 +224,17 @@ async function reloadCatalog() {
   return answer.ok ? catalog : null;
 }
 
-async function confirmChange(body) {
-  changeForm.confirmBusy(true);
-  const answer = await sendChange(changesPath(), { name: `change:${registration.id}`, body,
-                                                   headers: delegateHeaders(token) });
-  changeForm.confirmBusy(false);
-  if (!answer.ok) {
-    if (answer.error.code === "change_pending" || answer.error.code === "changes_closed") {
-      await showChange();  // says why, instead of the form
-      $("change-note").focus();
-      return;
-    }
-    await changeForm.refuse(answer.error, body);
-    return;
-  }
-  const change = answer.data;
-  if (change.status === "applied") {
-    await changeApplied(change);
-    return;
-  }
-  changeNote(t("change.pendingNote"));
-  showChangeHistory($("change-history"), $("change-history-none"),
-    (await ownChanges()) || [change], catalog, registration.currency);
-  payChange(change);
-  $("payment-heading").focus();
+function confirmChange(body) {
+  return submitChange(changeForm, changesPath(),
+    { name: `change:${registration.id}`, headers: delegateHeaders(token) }, body, {
+      onClosed: showChange,
+      onApplied: changeApplied,
+      onPending: async (change) => {
+        showChangeHistory($("change-history"), $("change-history-none"),
+          (await ownChanges()) || [change], catalog, registration.currency);
+        payChange(change);
+      },
+    });
 }
 
 function payChange(change) {

@@ -243,29 +243,14 @@ async function drawChange() {
   }
 }
 
-async function confirmChange(body) {
+function confirmChange(body) {
   const { delegate } = changing;
-  changeForm.confirmBusy(true);
-  const answer = await sendChange(`${delegatePath(delegate)}/changes`,
-    { name: `change:${delegate.id}`, body, headers: orderHeaders(token) });
-  changeForm.confirmBusy(false);
-  if (!answer.ok) {
-    if (answer.error.code === "change_pending" || answer.error.code === "changes_closed") {
-      await drawChange();  // says why, instead of the form
-      $("change-note").focus();
-      return;
-    }
-    await changeForm.refuse(answer.error, body);
-    return;
-  }
-  const change = answer.data;
-  if (change.status === "applied") {
-    await changeApplied(change, delegate);
-    return;
-  }
-  changeNote(t("change.pendingNote"));
-  payChange(change, delegate);
-  $("payment-heading").focus();
+  return submitChange(changeForm, `${delegatePath(delegate)}/changes`,
+    { name: `change:${delegate.id}`, headers: orderHeaders(token) }, body, {
+      onClosed: drawChange,
+      onApplied: (change) => changeApplied(change, delegate),
+      onPending: (change) => payChange(change, delegate),
+    });
 }
 
 function payChange(change, delegate) {
