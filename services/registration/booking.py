@@ -244,7 +244,8 @@ def _place_order(uow: UnitOfWork, catalogs: Catalogs, buyer: BuyerRequest,
         vat_rate_percent=str(conference.vat_rate_percent), currency=conference.currency,
         created_at=now,
         hold_expires_at=domain.hold_until(catalog, payment_method, now) if total else None,
-        confirmed_at=None if total else now)
+        confirmed_at=None if total else now,
+        change=None)  # a new booking pays for no change: known, not asked of the database
     for position, (delegate, (wanted, quote)) in enumerate(zip(delegates, quotes, strict=True)):
         registration = Registration(
             id=str(uuid.uuid4()), position=position,
