@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    bindparam,
     create_engine,
     event,
     func,
@@ -39,7 +40,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -89,8 +89,6 @@ class OutboxEvent(MessagingBase):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-# An INSERT that can skip a row already there, in each database this project runs on.
-INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class ProcessedEvent(MessagingBase):
@@ -238,6 +236,15 @@ def new_revision(service: str, metadata: MetaData, message: str) -> None:
         command.revision(config, message, autogenerate=True, rev_id=f"{int(head) + 1:04d}")
 
 
+# An event recorded as handled unless it is already: the same statement on SQLite and
+# PostgreSQL. Text, because SQLAlchemy compiles its dialects' INSERT ... ON CONFLICT
+# afresh on every execution (they are not cacheable): a tenth of a consumer's time.
+RECORD_DELIVERY = text(
+    "INSERT INTO processed_events (event_id, consumer, processed_at) "
+    "VALUES (:event_id, :consumer, :processed_at) ON CONFLICT DO NOTHING"
+).bindparams(bindparam("processed_at", type_=UTCDateTime()))
+
+
 class UnitOfWork:
     """One worker's database session, with the outbox and the inbox at hand.
 
@@ -269,12 +276,9 @@ class UnitOfWork:
         """True the first time this consumer sees ``event``; records it in this transaction.
         One statement: while another worker holds the same event uncommitted, PostgreSQL
         waits for it, then answers False if it committed."""
-        connection = self.session.connection()
-        insert = INSERTS[connection.dialect.name]
-        return connection.execute(
-            insert(ProcessedEvent.__table__).on_conflict_do_nothing(),
-            {"event_id": str(event.id), "consumer": self.consumer, "processed_at": utcnow()}
-        ).rowcount == 1
+        return self.session.connection().execute(RECORD_DELIVERY, {
+            "event_id": str(event.id), "consumer": self.consumer, "processed_at": utcnow()
+        }).rowcount == 1
 
     def handled(self, event: Event) -> bool:
         """Whether this consumer has handled ``event`` already (recording nothing)."""
