@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import segno
+import zxingcpp
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
@@ -163,10 +164,17 @@ def context(message: Message, order: dict | None, settings: Settings,
 
 
 def ticket_qr(message: Message, settings: Settings) -> Attachment:
-    qr = io.BytesIO()
-    segno.make(ticket_token(settings.secret_key, message.registration_id), error="m").save(
-        qr, kind="png", scale=8, border=2)
-    return Attachment("ticket-qr.png", qr.getvalue(), "image", "png", inline_cid=TICKET_QR_CID)
+    """The e-ticket's QR code as a black and white PNG, 8 pixels a module, with its quiet
+    zone. zxing-cpp encodes it (C++): segno, in Python, took a sixth of all the service's
+    time while it sent a rush's e-tickets."""
+    symbol = zxingcpp.create_barcode(ticket_token(settings.secret_key, message.registration_id),
+                                     zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    modules = symbol.to_image(scale=8, add_quiet_zones=True)  # a byte a pixel
+    height, width = modules.shape
+    png = io.BytesIO()
+    Image.frombytes("L", (width, height), memoryview(modules).tobytes()).convert("1").save(
+        png, format="PNG")
+    return Attachment("ticket-qr.png", png.getvalue(), "image", "png", inline_cid=TICKET_QR_CID)
 
 
 def compose_message(message: Message, order: Order | None, documents: Documents,

@@ -1,13 +1,17 @@
 """Recording and sending messages on a real database, without a broker: who each message
 goes to, once, and what is sent with it."""
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import zxingcpp
+from PIL import Image
 from sqlalchemy import select
 
 from services.notifications import operations, sending
 from services.notifications.models import Message
+from shared.auth import ticket_token
 from shared.db import OutboxEvent
 from shared.events import new_event
 from tests.notifications import samples
@@ -179,6 +183,8 @@ def test_a_changed_booking_carries_the_e_ticket_s_qr_code(uow):
     [qr] = [part for part in email.walk() if part.get_content_type() == "image/png"]
     assert qr["Content-ID"] == "<ticket-qr@ecsite>" and qr.get_content().startswith(b"\x89PNG")
     assert email["To"] == "lukasz@example.org"
+    [read] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.get_content())))
+    assert read.text == ticket_token(SETTINGS.secret_key, samples.REGISTRATION_ID)
 
 
 REFUND_DUE = 59000
