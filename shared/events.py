@@ -391,20 +391,29 @@ class EmailSentData(Contract):
 
 @dataclass(frozen=True)
 class EventType:
+    """An event's contract. ``reads_from``: the oldest version the contract still reads,
+    when the versions since only added optional fields; events queued before an upgrade
+    are then handled after it, not dead-lettered."""
+
     source: str
     name: str
     version: int
     data: type[Contract]
+    reads_from: int | None = None
+
+    def reads(self, version: object) -> bool:
+        return isinstance(version, int) and \
+            (self.reads_from or self.version) <= version <= self.version
 
 
 EVENT_TYPES = {
     event.name: event
     for event in [
-        EventType("registration", "order_placed", 3, OrderData),
-        EventType("registration", "order_confirmed", 3, OrderData),
-        EventType("registration", "order_updated", 2, OrderData),
-        EventType("registration", "order_cancelled", 3, OrderCancelledData),
-        EventType("registration", "order_expired", 3, OrderData),
+        EventType("registration", "order_placed", 3, OrderData, reads_from=2),
+        EventType("registration", "order_confirmed", 3, OrderData, reads_from=2),
+        EventType("registration", "order_updated", 2, OrderData, reads_from=1),
+        EventType("registration", "order_cancelled", 3, OrderCancelledData, reads_from=2),
+        EventType("registration", "order_expired", 3, OrderData, reads_from=2),
         EventType("registration", "registration_created", 3, RegistrationData),
         EventType("registration", "registration_confirmed", 3, RegistrationData),
         EventType("registration", "registration_updated", 3, RegistrationData),
@@ -470,7 +479,7 @@ def parse_event(envelope: dict) -> Event:
     """Validate a received envelope against the contract of its type and version."""
     try:
         contract = EVENT_TYPES[envelope["type"]]
-        if envelope["version"] != contract.version:
+        if not contract.reads(envelope["version"]):
             raise InvalidEvent(
                 f"{envelope['type']} version {envelope['version']} is not understood "
                 f"(this code knows version {contract.version})"
