@@ -36,15 +36,30 @@ class Intent:
     error: str | None  # the last try's decline code (Stripe's decline_code, else its code)
 
 
+def _of_type(value, kind: type, name: str):
+    """``value`` if it is a ``kind`` (an amount is an int, never a bool); else TypeError."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"the PaymentIntent's {name} is not {kind.__name__}: {value!r}"[:200])
+    return value
+
+
 def intent_from(obj) -> Intent:
-    """Our plain view of a PaymentIntent (an SDK object or the dict in a webhook event)."""
+    """Our plain view of a PaymentIntent (an SDK object or the dict in a webhook event).
+    TypeError, or KeyError, when it is not shaped as one: a signed event must not put a
+    string in an amount."""
     obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
-    error = obj.get("last_payment_error") or None
+    error = _of_type(obj.get("last_payment_error") or {}, dict, "last_payment_error")
+    metadata = _of_type(obj.get("metadata") or {}, dict, "metadata")
     return Intent(
-        id=obj["id"], client_secret=obj.get("client_secret") or "", status=obj["status"],
-        amount=obj["amount"], amount_received=obj.get("amount_received") or 0,
-        currency=obj["currency"], metadata=dict(obj.get("metadata") or {}),
-        error=(error.get("decline_code") or error.get("code") or "declined") if error else None,
+        id=_of_type(obj["id"], str, "id"),
+        client_secret=_of_type(obj.get("client_secret") or "", str, "client_secret"),
+        status=_of_type(obj["status"], str, "status"),
+        amount=_of_type(obj["amount"], int, "amount"),
+        amount_received=_of_type(obj.get("amount_received") or 0, int, "amount_received"),
+        currency=_of_type(obj["currency"], str, "currency"),
+        metadata={key: _of_type(value, str, "metadata") for key, value in metadata.items()},
+        error=str(error.get("decline_code") or error.get("code") or "declined")
+        if error else None,
     )
 
 

@@ -127,6 +127,9 @@ class TestWebhooks:
         odd = [json.dumps(body).encode() for body in (
             {"id": "evt_no_type"}, [1, 2],
             {"id": "evt_x", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_x"}}},
+            {"id": "evt_types", "type": "payment_intent.succeeded", "data": {"object": {
+                "id": "pi_y", "status": "succeeded", "amount": "590", "amount_received": True,
+                "currency": "eur", "metadata": {"order_id": created["order_id"]}}}},
         )] + [b"not json", deep]
         answers = [stack.payments.post("/stripe/webhook", data=payload, headers=signed(payload))
                    for payload in odd + odd[:1]]  # the first twice: recorded once
@@ -137,7 +140,7 @@ class TestWebhooks:
         shapes = stack.payments.get("/api/admin/stripe-events/flagged",
                                     headers=stack.payments.as_admin()).json()["items"]
         assert len(shapes) == len(odd), "each signed one once; the unsigned one not at all"
-        assert {"evt_no_type", "evt_x"} <= {e["id"] for e in shapes}
+        assert {"evt_no_type", "evt_x", "evt_types"} <= {e["id"] for e in shapes}
         assert all(e["problem"].startswith("unexpected shape") for e in shapes)
 
         intent = json.loads(succeeded_event(stack, stack.payment(created)["payment_intent_id"]))
