@@ -2,7 +2,7 @@
 // payments, bank transfers, documents and emails, read from registration, payments and
 // notifications. Each part is drawn again only when it changed; after an action the order
 // is read again for a while, as what follows it happens a second or two later. The admin
-// may change a delegate's confirmed booking (change.js's form, loaded with this script),
+// may change a delegate's confirmed booking (change.js's form, loaded before this script),
 // confirmed in the dialog and sent with its Idempotency-Key as the other actions.
 "use strict";
 
@@ -270,11 +270,6 @@ const documentCount = () => (detail.money ? detail.money.documents.length : 0);
 
 let deskChanging = null;  // {delegate, form}: the booking the change form is open on
 
-// change.js, which the delegates' and buyers' pages load with their own.
-function loadChangeForm() {
-  document.head.append(make("script", { src: "/static/change.js" }));
-}
-
 const changesAt = (delegate, more = "") =>
   `/api/admin/registrations/${enc(delegate.id)}/changes${more}`;
 
@@ -406,7 +401,6 @@ function changeSection() {
 
 function setUpOrder() {
   $("back-to-orders").addEventListener("click", () => closeOrder());
-  loadChangeForm();
   $("detail-delegates").tHead.rows[0].append(
     make("th", { scope: "col", "data-admin-only": true }, t("change.colChange")));
   $("detail-delegates").closest("section").after(changeSection());
