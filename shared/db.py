@@ -125,7 +125,7 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
 
         return engine
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True,
+        url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True,
         hide_parameters=True,  # SQL errors must not carry delegates' data into logs
     )
 
@@ -351,7 +351,11 @@ class Database(DependencyProvider):
         from shared.outbox import OutboxRelay
 
         config = self.container.config
-        self.engine = make_engine(config["DATABASE_URL"])
+        # A connection for each worker nameko runs at once, the relay's and a spare, kept:
+        # a smaller pool opened and closed connections all the time under a backlog
+        # (a tenth of a consumer's time).
+        self.engine = make_engine(config["DATABASE_URL"],
+                                  pool_size=int(config.get("max_workers", 10)) + 2)
         history = migrations(self.container.service_name)
         if history.is_dir():
             migrate(self.engine, history, self.seed, config)
