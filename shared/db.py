@@ -89,8 +89,6 @@ class OutboxEvent(MessagingBase):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-
-
 class ProcessedEvent(MessagingBase):
     __tablename__ = "processed_events"
 
