@@ -198,6 +198,9 @@ class OrderData(Contract):
 class OrderCancelledData(OrderData):
     reason: CancelReason
     refund_due: int = Field(description="cents the payments service should refund, at once")
+    with_booking: bool = Field(False, description="an order that pays for a change, cancelled "
+                               "because the delegate's booking was: the booking's own "
+                               "cancellation tells of it")
 
 
 class PaymentData(Contract):
@@ -412,7 +415,7 @@ EVENT_TYPES = {
         EventType("registration", "order_placed", 3, OrderData, reads_from=2),
         EventType("registration", "order_confirmed", 3, OrderData, reads_from=2),
         EventType("registration", "order_updated", 2, OrderData, reads_from=1),
-        EventType("registration", "order_cancelled", 3, OrderCancelledData, reads_from=2),
+        EventType("registration", "order_cancelled", 4, OrderCancelledData, reads_from=2),
         EventType("registration", "order_expired", 3, OrderData, reads_from=2),
         EventType("registration", "registration_created", 3, RegistrationData),
         EventType("registration", "registration_confirmed", 3, RegistrationData),

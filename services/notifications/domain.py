@@ -46,8 +46,10 @@ def message_kind(event: Event, name_before: tuple[str, str] | None = None,
             return "hold_expired"
         case "order_cancelled":
             # A full refund cancels the order: the refund message says both; money that
-            # came after a cancellation only needs the refund message.
-            if data.reason in ("refunded", "paid_after_cancellation"):
+            # came after a cancellation only needs the refund message. A change left
+            # unpaid, ended with its booking, is news the booking's cancellation tells.
+            if data.reason in ("refunded", "paid_after_cancellation") or (
+                    data.with_booking and data.refund_due == 0):
                 return None
             return "order_cancelled"
         case "registration_confirmed":

@@ -22,7 +22,8 @@ SUBJECTS = {
     "hold_expired": "{{ 'Change ' ~ order.reference ~ ' not paid: your booking stays as it"
                     " was' if order.get('change_of') else 'Order ' ~ order.reference ~"
                     " ' expired: the places are released' }}",
-    "order_cancelled": "Order {{ order.reference }} cancelled{{ ': refund of '"
+    "order_cancelled": "{{ 'Change' if order.get('change_of') else 'Order' }}"
+                       " {{ order.reference }} cancelled{{ ': refund of '"
                        " ~ carried.refunded.amount | money(carried.refunded.currency)"
                        " if 'refunded' in carried else '' }}",
     "refunded": "Refund of {{ event.amount | money(event.currency) }}"

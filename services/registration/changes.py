@@ -128,14 +128,16 @@ def _end_changes(uow: UnitOfWork, catalog: Catalog, delegates: list[Registration
     for registration in delegates:
         waiting = booking_changes.pending_change(uow, registration.id)
         if waiting is not None:
-            cancel_all(uow, catalog, waiting.order, now, reason, None, refund=0)
+            cancel_all(uow, catalog, waiting.order, now, reason, None, refund=0,
+                       with_booking=True)
         on_booking[registration.id] = 0
         for order, amount in booking_changes.refund_sources(uow, registration,
                                                             refunds[registration.id]):
             if order.id == registration.order_id:
                 on_booking[registration.id] = amount
             else:
-                cancel_all(uow, catalog, order, now, reason, None, refund=amount)
+                cancel_all(uow, catalog, order, now, reason, None, refund=amount,
+                           with_booking=True)
     return on_booking
 
 
@@ -155,9 +157,11 @@ def cancel_order(uow: UnitOfWork, catalogs: Catalogs, order_id: str, now: dateti
 
 
 def cancel_all(uow: UnitOfWork, catalog: Catalog, order: Order, now: datetime, reason: str,
-                  refund_all: bool | None, refund: int | None = None) -> None:
+                  refund_all: bool | None, refund: int | None = None,
+                  with_booking: bool = False) -> None:
     """Cancel the order's live delegates; ``refund`` (default: the policy's, or the
-    organiser's choice, of what they paid) is split over them by what each paid."""
+    organiser's choice, of what they paid) is split over them by what each paid.
+    ``with_booking``: the order of a change, ended because its booking is."""
     delegates = live(order)
     if refund is None:
         refund = refund_for(catalog, sum(map(refundable, delegates)), now, refund_all)
@@ -173,7 +177,8 @@ def cancel_all(uow: UnitOfWork, catalog: Catalog, order: Order, now: datetime, r
     announce(uow, catalog, "registration_cancelled", delegates, reason=reason,
              refund_due=lambda r: shares[r.id], with_order=True)
     announce_order(uow, catalog, "order_cancelled", order, reason=reason,
-                   refund_due=sum(on_booking.values()) if delegates else refund)
+                   refund_due=sum(on_booking.values()) if delegates else refund,
+                   with_booking=with_booking)
 
 
 def expire_holds(uow: UnitOfWork, catalogs: Catalogs, now: datetime, batch: int = 200) -> int:

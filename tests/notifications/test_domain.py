@@ -111,6 +111,17 @@ def test_a_cancelled_order_is_told_to_its_buyer_once(reason, order, kind):
     assert message_kind(event) == kind
 
 
+@pytest.mark.parametrize(("with_booking", "refund_due", "kind"), [
+    (False, 0, "order_cancelled"),  # a change given up: the booking stays as it was
+    (True, 0, None),  # left unpaid, ended with its booking: the booking's message says it
+    (True, 9500, "order_cancelled"),  # paid apart: its money goes back, and is told
+])
+def test_the_order_of_a_change_ended_with_its_booking(with_booking, refund_due, kind):
+    change = samples.order(change_of=samples.REGISTRATION_ID, status="cancelled",
+                           reason="buyer", refund_due=refund_due, with_booking=with_booking)
+    assert message_kind(new_event("order_cancelled", change)) == kind
+
+
 @pytest.mark.parametrize(("reason", "with_order", "buyer_email", "kind"), [
     ("delegate", False, "lukasz@example.org", "cancelled"),
     ("buyer", False, BUYER, "cancelled"),

@@ -414,3 +414,28 @@ def test_an_order_that_pays_for_a_change_speaks_of_the_change():
     assert "stays exactly as it was" in lapsed.text and "stays exactly as it was" in lapsed.html
     assert "register again" not in lapsed.text.lower() + lapsed.html.lower()
     assert "\n\n\n" not in received.text + lapsed.text
+
+
+@pytest.mark.parametrize(("event", "subject", "words"), [
+    ({"reason": "buyer", "refund_due": 0}, "Change ECS27-O-4F2K8P cancelled",
+     "As you asked, the change ECS27-O-4F2K8P to Łukasz Żółć's booking is cancelled before"
+     " it was paid: the booking stays exactly as it was."),
+    ({"reason": "buyer", "refund_due": 9500, "with_booking": True},
+     "Change ECS27-O-4F2K8P cancelled: refund of EUR 95.00",
+     "Łukasz Żółć's booking is cancelled, and with it the change ECS27-O-4F2K8P that was"
+     " paid for apart, so its payment goes back too."),
+    ({"reason": "no_capacity_after_payment", "refund_due": 9500},
+     "Change ECS27-O-4F2K8P cancelled", "the places it asked for had gone"),
+])
+def test_a_cancelled_change_says_what_became_of_the_booking(event, subject, words):
+    change = samples.order(change_of=samples.REGISTRATION_ID, delegates=[
+        samples.order_delegate("Łukasz Żółć", "lukasz@example.org", samples.REGISTRATION_ID,
+                               "ECS27-7KQ3M9")])
+    carried = {"refunded": {**REFUND_MADE, "amount": 9500}} if event.get("with_booking") else {}
+    rendered = render("order_cancelled", context_of("order_cancelled", order=change,
+                                                    carried=carried, **event))
+
+    assert rendered.subject.startswith(subject)
+    html_words = words.replace("ECS27-O-4F2K8P", "<strong>ECS27-O-4F2K8P</strong>")
+    assert words in rendered.text and html_words in rendered.html
+    assert "held places for" not in rendered.text

@@ -264,7 +264,7 @@ def test_an_invoiced_booking_pays_its_change_on_a_supplementary_invoice(stack, l
 
 
 def test_cancelling_after_an_upgrade_refunds_each_payment_its_part(stack, listen):
-    money = listen("payments")
+    money, bus = listen("payments"), listen("registration")
     created = confirmed(stack, add_ons=[])
     made = change(stack, created, add_ons=[GALA]).json()
     assert pay_change(stack, made) == "succeeded"
@@ -278,6 +278,11 @@ def test_cancelling_after_an_upgrade_refunds_each_payment_its_part(stack, listen
     assert change_refund["data"]["amount"] == 9500
     assert booking_refund["data"]["amount"] == created["amount_due"]
     assert stack.status(created)["amount_refunded"] == created["amount_due"] + 9500
+    # the change's order ends with its booking, and says so (its email tells of the change)
+    [change_ended] = bus.wait_for("order_cancelled", made["order_id"])
+    [booking_ended] = bus.wait_for("order_cancelled", created["order_id"])
+    assert change_ended["data"]["with_booking"] and change_ended["data"]["refund_due"] == 9500
+    assert not booking_ended["data"]["with_booking"]
 
 
 def test_erasing_a_delegate_anonymises_the_orders_of_their_changes(stack):
