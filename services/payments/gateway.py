@@ -3,6 +3,8 @@
 import functools
 from dataclasses import dataclass
 
+import requests
+import requests.adapters
 import stripe
 from nameko.extensions import DependencyProvider
 
@@ -136,11 +138,26 @@ class Stripe:
 class StripeGateway(DependencyProvider):
     def setup(self):
         config = self.container.config
+        # One HTTP session, and its pool of kept-alive connections, for every worker: the
+        # SDK otherwise keeps a session per thread, and under eventlet each worker is a
+        # thread of its own, so every call to Stripe opened a connection (a TLS handshake
+        # against the real Stripe) and dropped it.
+        self.session = requests.Session()
+        pool = requests.adapters.HTTPAdapter(pool_maxsize=int(config.get("max_workers", 10)))
+        self.session.mount("https://", pool)
+        self.session.mount("http://", pool)
         client = stripe.StripeClient(
             config["STRIPE_API_KEY"], base_addresses={"api": config["STRIPE_API_BASE"]},
             max_network_retries=2,
-            http_client=stripe.RequestsClient(timeout=float(config.get("STRIPE_TIMEOUT", 10))))
+            http_client=stripe.RequestsClient(timeout=float(config.get("STRIPE_TIMEOUT", 10)),
+                                              session=self.session))
         self.stripe = Stripe(client, config["STRIPE_WEBHOOK_SECRET"], payment_methods(config))
+
+    def stop(self):
+        self.session.close()
+
+    def kill(self):
+        self.session.close()
 
     def get_dependency(self, worker_ctx):
         return self.stripe
