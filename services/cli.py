@@ -20,6 +20,7 @@ import argparse
 import importlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -165,6 +166,24 @@ def load_catalog(path: str) -> None:
         version = load_catalog(UnitOfWork(session, "cli", lambda: None),
                                load_catalog_file(path), Path(path).name)
     print(f"catalog version {version} is on sale")
+
+
+_HANDED_OUT: set[int] = set()
+
+
+def free_port() -> int:
+    """A port nothing listens on, and never one handed out before by this process (for
+    the local processes the tests and benchmarks start): a service is often given its
+    port a while before it binds it, and eventlet binds with SO_REUSEPORT, so two
+    services given the same port would share it silently (a request to one answered by
+    the other's 404)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:

@@ -9,7 +9,6 @@ import eventlet
 eventlet.monkey_patch()  # before anything imports socket or threading
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, text
 
+from services.cli import free_port
 from shared.config import service_config
 from shared.events import Event
 
@@ -33,23 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-token"
 DESK_TOKEN = "test-desk-token"
 FINANCE_TOKEN = "test-finance-token"
-
-
-_HANDED_OUT: set[int] = set()
-
-
-def free_port() -> int:
-    """A port nothing listens on, and never one handed out before in this run: a service
-    is often given its port a while before it binds it, and eventlet binds with
-    SO_REUSEPORT, so two services given the same port would share it silently (a request
-    to one answered by the other's 404)."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):

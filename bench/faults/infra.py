@@ -17,24 +17,9 @@ from pathlib import Path
 
 import requests
 
-from services.cli import localstripe_command, wait_for
+from services.cli import free_port, localstripe_command, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-_HANDED_OUT: set[int] = set()
-
-
-def free_port() -> int:
-    """A port nothing listens on, never one handed out before: eventlet binds with
-    SO_REUSEPORT, so two instances given the same port would share it silently."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
