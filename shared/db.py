@@ -44,7 +44,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from shared.events import Contract, Event, new_event
+from shared.events import Event, new_event
+from shared.events.contracts import Contract
 
 log = logging.getLogger(__name__)
 

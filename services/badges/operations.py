@@ -18,7 +18,8 @@ from services.badges.rendering import BadgeData, Rendered
 from shared.auth import ticket_token
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Gone, NotFound
-from shared.events import Event, RegistrationData
+from shared.events import Event
+from shared.events.contracts import RegistrationData
 from shared.text import search_key
 
 log = logging.getLogger(__name__)

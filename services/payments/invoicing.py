@@ -25,7 +25,8 @@ from services.payments.models import (
 )
 from shared.db import UnitOfWork
 from shared.errors import NotFound
-from shared.events import Event, OrderData
+from shared.events import Event
+from shared.events.contracts import OrderData
 
 log = logging.getLogger(__name__)
 

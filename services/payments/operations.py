@@ -29,7 +29,8 @@ from services.payments.receipts import Receipt, ReceiptLine
 from shared import retention
 from shared.db import UnitOfWork
 from shared.errors import BadRequest, Conflict, NotFound
-from shared.events import Event, OrderData
+from shared.events import Event
+from shared.events.contracts import OrderData
 
 log = logging.getLogger(__name__)
 

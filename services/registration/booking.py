@@ -49,7 +49,7 @@ from services.registration.schemas import (
 )
 from shared.db import UnitOfWork, is_unique_violation
 from shared.errors import Conflict, Invalid
-from shared.events import Delegate
+from shared.events.contracts import Delegate
 from shared.text import full_name
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I

@@ -12,7 +12,7 @@ from services.registration.domain import Status
 from services.registration.models import Order, Registration, release_places, take_places
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound
-from shared.events import (
+from shared.events.contracts import (
     BankAccount,
     Buyer,
     ConferenceFacts,

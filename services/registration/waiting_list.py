@@ -38,7 +38,7 @@ from services.registration.waiting_list_schemas import (
 )
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Invalid, NotFound
-from shared.events import WaitingListItem, WaitingPerson
+from shared.events.contracts import WaitingListItem, WaitingPerson
 from shared.privacy import ERASED_EMAIL, ERASED_NAME, forget_published_events
 
 

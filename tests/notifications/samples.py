@@ -1,6 +1,6 @@
 """Event data as registration and payments send it, for tests that need no broker."""
 
-from shared.events import (
+from shared.events.contracts import (
     BookingChangedData,
     DocumentData,
     OrderData,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.registration.booking import seed
 from shared.db import MessagingBase, OutboxEvent, UnitOfWork, make_engine, migrate, migrations
-from shared.events import RegistrationData
+from shared.events.contracts import RegistrationData
 from shared.outbox import OutboxRelay
 from tests.conftest import wait_until
 
